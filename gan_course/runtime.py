@@ -1,0 +1,85 @@
+"""Runtime helpers shared by every lesson: seeding, device choice, thread count and quick mode.
+
+Quick mode (``GAN_COURSE_QUICK=1``, set by the tests) shrinks steps and data so a notebook runs in seconds;
+it never skips a lesson's code. Lessons write ``steps = runtime.pick(full=3000, quick=60)``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+QUICK_ENV = "GAN_COURSE_QUICK"
+THREADS_ENV = "GAN_COURSE_THREADS"
+DEVICE_ENV = "GAN_COURSE_DEVICE"
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def quick_mode() -> bool:
+    """True when ``GAN_COURSE_QUICK`` asks for the small, seconds-long version of every lesson."""
+    value = os.environ.get(QUICK_ENV, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{QUICK_ENV}={value!r} is not understood; use one of 1/true/yes/on or 0/false/no/off")
+
+
+def pick(full, quick):
+    """Return ``quick`` in quick mode and ``full`` otherwise (steps, sample counts, widths...)."""
+    return quick if quick_mode() else full
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch (CPU and CUDA) so the same seed gives the same numbers.
+
+    Returns a ``torch.Generator`` seeded with ``seed`` for code that wants its own stream.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    return torch.Generator().manual_seed(seed)
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """Pick CUDA, then Apple's MPS, then the CPU; ``prefer`` (or ``GAN_COURSE_DEVICE``) forces one."""
+    choice = (prefer or os.environ.get(DEVICE_ENV) or "auto").lower()
+    if choice not in DEVICE_CHOICES:
+        raise ValueError(f"device {choice!r} is not one of {DEVICE_CHOICES}")
+    cuda_ok = torch.cuda.is_available()
+    mps_ok = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+    if choice == "cuda" and not cuda_ok:
+        raise RuntimeError("device 'cuda' was asked for but torch.cuda.is_available() is False")
+    if choice == "mps" and not mps_ok:
+        raise RuntimeError("device 'mps' was asked for but torch.backends.mps.is_available() is False")
+    if choice != "auto":
+        return torch.device(choice)
+    if cuda_ok:
+        return torch.device("cuda")
+    if mps_ok:
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def set_threads(count: int | None = None) -> int:
+    """Set PyTorch's intra-op thread count (``GAN_COURSE_THREADS`` or all cores) and return it."""
+    if count is None:
+        count = int(os.environ.get(THREADS_ENV, 0)) or (os.cpu_count() or 1)
+    if count < 1:
+        raise ValueError(f"thread count must be >= 1, got {count}")
+    torch.set_num_threads(count)
+    return count
+
+
+def describe() -> str:
+    """One line naming the machine a lesson ran on: device, threads, torch version, mode."""
+    mode = "quick" if quick_mode() else "full"
+    return (f"device={get_device()} threads={torch.get_num_threads()} torch={torch.__version__} "
+            f"mode={mode}")
