@@ -1,0 +1,146 @@
+"""Mini-batch training and accuracy for image classifiers (the MLP of lesson 01, the CNN of lesson 04).
+
+``train_classifier`` minimises the cross-entropy of the model's logits, ``CE = -mean_i log softmax(f(x_i))[y_i]``,
+with Adam, AdamW or plain SGD, shuffling the training set every epoch with the caller's ``torch.Generator`` so a
+seed gives the same run. A NaN or infinite loss stops training at once with a message naming the epoch and step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,  # plain SGD, no momentum: lesson 03 adds momentum and friends
+}
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite; the message says where and what to try."""
+
+
+def _check_positive_int(name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _check_data(images: torch.Tensor, labels: torch.Tensor, what: str) -> None:
+    if not isinstance(images, torch.Tensor) or not isinstance(labels, torch.Tensor):
+        raise ValueError(f"{what} images and labels must be tensors, got {type(images).__name__} and "
+                         f"{type(labels).__name__}")
+    if images.ndim < 2:
+        raise ValueError(f"{what} images must be (N, ...) with one row per sample, got shape {tuple(images.shape)}")
+    if labels.ndim != 1 or labels.dtype not in (torch.int64, torch.int32, torch.uint8):
+        raise ValueError(f"{what} labels must be a 1-D integer tensor (N,), got {labels.dtype} "
+                         f"{tuple(labels.shape)}")
+    if len(images) != len(labels):
+        raise ValueError(f"{what}: {len(images)} images but {len(labels)} labels")
+    if len(images) == 0:
+        raise ValueError(f"{what} data is empty")
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    parameter = next(model.parameters(), None)
+    return parameter.device if parameter is not None else torch.device("cpu")
+
+
+def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
+    """Fraction of samples whose largest logit is the true class: ``mean_i [argmax f(x_i) == y_i]``.
+
+    Runs in eval mode (dropout off, BatchNorm on running statistics) without gradients, then restores the
+    model's previous train/eval mode.
+    """
+    _check_data(images, labels, "accuracy")
+    _check_positive_int("batch_size", batch_size)
+    device = _device_of(model)
+    was_training = model.training
+    model.eval()
+    correct = 0
+    try:
+        with torch.no_grad():
+            for start in range(0, len(images), batch_size):
+                logits = model(images[start:start + batch_size].to(device))  # (b, K)
+                predicted = logits.argmax(dim=1).cpu()  # (b, K) -> (b,)
+                correct += int((predicted == labels[start:start + batch_size].long()).sum())
+    finally:
+        model.train(was_training)
+    return correct / len(images)
+
+
+def train_classifier(model: nn.Module, train_images: torch.Tensor, train_labels: torch.Tensor, *, epochs: int,
+                     batch_size: int = 128, lr: float = 1e-3, weight_decay: float = 0.0, optimizer: str = "adam",
+                     test_images: torch.Tensor | None = None, test_labels: torch.Tensor | None = None,
+                     generator: torch.Generator | None = None, progress: bool = True) -> dict:
+    """Train ``model`` (images -> logits) with mini-batch cross-entropy; return the history.
+
+    Returns ``{"loss": [mean loss per epoch], "train_accuracy": [...], "test_accuracy": [...] (with test data),
+    "seconds": wall time}``. ``train_accuracy`` counts the correct predictions made on the mini-batches while
+    training (train mode: dropout on), so it costs nothing extra; call ``accuracy`` for the eval-mode number.
+    ``weight_decay`` is passed to the optimizer (L2 penalty for Adam/SGD, decoupled decay for AdamW).
+    """
+    from tqdm.auto import tqdm
+
+    _check_data(train_images, train_labels, "training")
+    if (test_images is None) != (test_labels is None):
+        raise ValueError("give both test_images and test_labels, or neither")
+    if test_images is not None:
+        _check_data(test_images, test_labels, "test")
+    _check_positive_int("epochs", epochs)
+    _check_positive_int("batch_size", batch_size)
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    if not (isinstance(weight_decay, (int, float)) and math.isfinite(weight_decay) and weight_decay >= 0):
+        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer {optimizer!r} is not one of {sorted(OPTIMIZERS)}")
+
+    device = _device_of(model)
+    optim = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
+    count = len(train_images)
+    steps_per_epoch = math.ceil(count / batch_size)
+    history = {"loss": [], "train_accuracy": []}
+    if test_images is not None:
+        history["test_accuracy"] = []
+    was_training = model.training
+    start_time = time.perf_counter()
+    bar = tqdm(total=epochs * steps_per_epoch, desc="training", disable=not progress, leave=False)
+    try:
+        for epoch in range(epochs):
+            model.train()
+            order = torch.randperm(count, generator=generator)  # a fresh shuffle every epoch
+            loss_sum, correct = 0.0, 0
+            for step in range(steps_per_epoch):
+                index = order[step * batch_size:(step + 1) * batch_size]
+                images = train_images[index].to(device)  # (b, ...)
+                labels = train_labels[index].long().to(device)  # (b,)
+                logits = model(images)  # (b, ...) -> (b, K)
+                loss = F.cross_entropy(logits, labels)
+                if not torch.isfinite(loss):
+                    raise NonFiniteLossError(
+                        f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1} (lr={lr}); "
+                        f"try a lower learning rate (e.g. {lr / 10:g}) and check the inputs for NaN/inf values")
+                optim.zero_grad(set_to_none=True)
+                loss.backward()
+                optim.step()
+                loss_sum += loss.item() * len(index)
+                correct += int((logits.detach().argmax(dim=1) == labels).sum())
+                bar.update(1)
+            history["loss"].append(loss_sum / count)
+            history["train_accuracy"].append(correct / count)
+            if test_images is not None:
+                history["test_accuracy"].append(accuracy(model, test_images, test_labels))
+            postfix = {"loss": f"{history['loss'][-1]:.3f}"}
+            if test_images is not None:
+                postfix["test_acc"] = f"{history['test_accuracy'][-1]:.3f}"
+            bar.set_postfix(postfix)
+    finally:
+        bar.close()
+        model.train(was_training)
+    history["seconds"] = time.perf_counter() - start_time
+    return history
