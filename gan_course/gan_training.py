@@ -1,0 +1,184 @@
+"""GAN training as two step functions and a small loop around them (lessons 09–14, the Mode Collapse Lab).
+
+``discriminator_step`` updates only D, on real data and on fakes made without a graph back to G.
+``generator_step`` updates only G: D's parameters are frozen (``requires_grad=False``) for the step and restored
+afterwards, so D's gradients stay untouched. Each step returns ``dict[str, float]``; a non-finite loss raises
+``NaNLossError`` with the usual causes instead of being plotted. Tricks (one-sided label smoothing, label flipping,
+instance noise) live in ``Tricks``; a loss family (``losses.GAN_LOSSES``) says whether it needs a gradient penalty
+or weight clipping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+from gan_course import losses
+
+
+class NaNLossError(FloatingPointError):
+    """A loss became NaN or infinite; the message explains the usual causes."""
+
+
+@dataclass
+class Tricks:
+    """Discriminator-side training tricks (Salimans et al., 2016; Sønderby et al., 2017; Soumith's ganhacks)."""
+    label_smoothing: float = 0.0  # one-sided: real target 1 − s (BCE / least-squares losses only)
+    label_flip: float = 0.0  # fraction of samples whose real/fake role is swapped in the D step
+    instance_noise: float = 0.0  # std of Gaussian noise added to every input D sees (real and fake)
+    gp_weight: float = 10.0  # λ of the gradient penalty (losses with gradient_penalty=True)
+
+    def __post_init__(self):
+        for name in ("label_smoothing", "label_flip"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 0.5:
+                raise ValueError(f"{name} must lie in [0, 0.5), got {value!r}")
+        if self.instance_noise < 0 or self.gp_weight < 0:
+            raise ValueError(f"instance_noise and gp_weight must be >= 0, got {self.instance_noise!r}, "
+                             f"{self.gp_weight!r}")
+
+
+def check_finite(values: dict[str, float], step: int | None = None) -> dict[str, float]:
+    """Raise ``NaNLossError`` if any value is NaN/inf; return ``values`` unchanged otherwise."""
+    for name, value in values.items():
+        if not math.isfinite(value):
+            where = f" at step {step}" if step is not None else ""
+            raise NaNLossError(
+                f"{name} became {value}{where}. Usual causes: a learning rate too high for this loss (try Adam "
+                "1e-4..2e-4 with beta1 = 0.5), a Wasserstein critic without gradient penalty or weight clipping, "
+                "or log(0) from a Sigmoid + BCELoss pair (use logits with binary_cross_entropy_with_logits). "
+                "Lower the learning rate or restore the last checkpoint and try again.")
+    return values
+
+
+@contextlib.contextmanager
+def frozen(module: nn.Module):
+    """Temporarily set ``requires_grad=False`` on every parameter of ``module`` (restored on exit)."""
+    flags = [p.requires_grad for p in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for parameter, flag in zip(module.parameters(), flags):
+            parameter.requires_grad_(flag)
+
+
+def sample_latent(generator: nn.Module, batch_size: int, rng: torch.Generator | None = None) -> Tensor:
+    """Noise for ``generator``: its own ``sample_latent`` if it has one, else N(0, I) of size ``latent_dim``."""
+    if hasattr(generator, "sample_latent"):
+        return generator.sample_latent(batch_size, rng)
+    device = next(generator.parameters()).device
+    return torch.randn(batch_size, generator.latent_dim, generator=rng).to(device)
+
+
+def _generate(generator, z, labels):
+    return generator(z) if labels is None else generator(z, labels)
+
+
+def _judge(discriminator, x, labels, tricks: Tricks, rng):
+    if tricks.instance_noise > 0:
+        x = x + tricks.instance_noise * torch.randn(x.shape, generator=rng).to(x.device, x.dtype)
+    return discriminator(x) if labels is None else discriminator(x, labels)
+
+
+def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
+                       real: Tensor, loss: str = "non-saturating", tricks: Tricks | None = None,
+                       labels: Tensor | None = None, rng: torch.Generator | None = None,
+                       step: int | None = None) -> dict[str, float]:
+    """One update of D on a real batch and as many fakes; returns d_loss, real/fake mean logits (and gp)."""
+    family, tricks = losses.get_loss(loss), tricks or Tricks()
+    if tricks.label_smoothing and not family.soft_labels:
+        raise ValueError(f"label smoothing needs a loss with targets {[n for n, f in losses.GAN_LOSSES.items() if f.soft_labels]}, "
+                         f"not {loss!r}")
+    with torch.no_grad():  # no graph back to G: this step must not train the generator
+        fake = _generate(generator, sample_latent(generator, real.shape[0], rng), labels)
+    real_in, fake_in = real, fake
+    if tricks.label_flip > 0:  # swap the role of a random fraction of samples
+        swap = (torch.rand(real.shape[0], generator=rng) < tricks.label_flip).to(real.device)
+        swap = swap.view(-1, *([1] * (real.ndim - 1)))
+        real_in, fake_in = torch.where(swap, fake, real), torch.where(swap, real, fake)
+    real_logits = _judge(discriminator, real_in, labels, tricks, rng)
+    fake_logits = _judge(discriminator, fake_in, labels, tricks, rng)
+    if family.soft_labels:
+        d_loss = family.discriminator_loss(real_logits, fake_logits, real_target=1.0 - tricks.label_smoothing)
+    else:
+        d_loss = family.discriminator_loss(real_logits, fake_logits)
+    result = {"d_loss": d_loss.item(), "real_logit": real_logits.mean().item(),
+              "fake_logit": fake_logits.mean().item()}
+    if family.gradient_penalty:
+        critic = discriminator if labels is None else (lambda x: discriminator(x, labels))
+        penalty = losses.gradient_penalty(critic, real, fake, generator=rng)
+        d_loss = d_loss + tricks.gp_weight * penalty
+        result["gp"] = penalty.item()
+    check_finite(result, step)
+    optimizer.zero_grad(set_to_none=True)
+    d_loss.backward()
+    optimizer.step()
+    if family.weight_clip is not None:
+        with torch.no_grad():
+            for parameter in discriminator.parameters():
+                parameter.clamp_(-family.weight_clip, family.weight_clip)
+    return result
+
+
+def generator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
+                   batch_size: int, loss: str = "non-saturating", tricks: Tricks | None = None,
+                   labels: Tensor | None = None, rng: torch.Generator | None = None,
+                   step: int | None = None) -> dict[str, float]:
+    """One update of G through a frozen D; returns g_loss."""
+    family, tricks = losses.get_loss(loss), tricks or Tricks()
+    with frozen(discriminator):
+        fake = _generate(generator, sample_latent(generator, batch_size, rng), labels)
+        fake_logits = _judge(discriminator, fake, labels, tricks, rng)
+        g_loss = family.generator_loss(None, fake_logits)
+        result = check_finite({"g_loss": g_loss.item()}, step)
+        optimizer.zero_grad(set_to_none=True)
+        g_loss.backward()
+        optimizer.step()
+    return result
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 1000
+    batch_size: int = 256
+    loss: str = "non-saturating"
+    d_steps: int = 1  # discriminator updates per generator update
+    tricks: Tricks = field(default_factory=Tricks)
+
+    def __post_init__(self):
+        losses.get_loss(self.loss)
+        for name in ("steps", "batch_size", "d_steps"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
+
+
+def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real: Callable[[int], Tensor],
+              g_optimizer: torch.optim.Optimizer, d_optimizer: torch.optim.Optimizer, config: TrainConfig,
+              rng: torch.Generator | None = None,
+              callback: Callable[[int, dict], None] | None = None) -> dict[str, list[float]]:
+    """Alternate ``d_steps`` D updates and one G update for ``config.steps`` G steps; return the loss history.
+
+    ``sample_real(n)`` returns a real batch. ``callback(step, history)`` runs after every G step (drawing,
+    checkpoints); it may raise ``StopIteration`` to end training early.
+    """
+    history: dict[str, list[float]] = {}
+    for step in range(config.steps):
+        for _ in range(config.d_steps):
+            d_stats = discriminator_step(generator, discriminator, d_optimizer, sample_real(config.batch_size),
+                                         config.loss, config.tricks, rng=rng, step=step)
+        g_stats = generator_step(generator, discriminator, g_optimizer, config.batch_size, config.loss,
+                                 config.tricks, rng=rng, step=step)
+        for key, value in {**d_stats, **g_stats}.items():
+            history.setdefault(key, []).append(value)
+        if callback is not None:
+            try:
+                callback(step, history)
+            except StopIteration:
+                break
+    return history
