@@ -1,0 +1,101 @@
+"""Behaviour of the GAN step functions: who gets updated, the tricks, the NaN guard, reproducibility."""
+
+import pytest
+import torch
+
+from gan_course import gan_training, losses
+from gan_course.data import toy2d
+from gan_course.models import toy_gan
+
+
+def make(loss="non-saturating", lr=1e-3, **disc_kwargs):
+    torch.manual_seed(0)
+    generator = toy_gan.MLPGenerator(width=32)
+    discriminator = toy_gan.MLPDiscriminator(width=32, **disc_kwargs)
+    g_opt = torch.optim.Adam(generator.parameters(), lr, betas=(0.5, 0.999))
+    d_opt = torch.optim.Adam(discriminator.parameters(), lr, betas=(0.5, 0.999))
+    return generator, discriminator, g_opt, d_opt
+
+
+def snapshot(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def test_generator_step_leaves_the_discriminator_alone():
+    generator, discriminator, g_opt, _ = make()
+    before_d, before_g = snapshot(discriminator), snapshot(generator)
+    gan_training.generator_step(generator, discriminator, g_opt, 64)
+    assert all(torch.equal(a, b) for a, b in zip(before_d, snapshot(discriminator)))
+    assert all(p.grad is None for p in discriminator.parameters()), "G step must not leave gradients in D"
+    assert all(p.requires_grad for p in discriminator.parameters()), "D's flags must be restored"
+    assert not all(torch.equal(a, b) for a, b in zip(before_g, snapshot(generator)))
+
+
+def test_discriminator_step_leaves_the_generator_alone():
+    generator, discriminator, _, d_opt = make()
+    before_g, before_d = snapshot(generator), snapshot(discriminator)
+    stats = gan_training.discriminator_step(generator, discriminator, d_opt, toy2d.sample("ring-8", 64))
+    assert set(stats) == {"d_loss", "real_logit", "fake_logit"}
+    assert all(torch.equal(a, b) for a, b in zip(before_g, snapshot(generator)))
+    assert all(p.grad is None for p in generator.parameters())
+    assert not all(torch.equal(a, b) for a, b in zip(before_d, snapshot(discriminator)))
+
+
+@pytest.mark.parametrize("loss", list(losses.GAN_LOSSES))
+def test_every_loss_trains_reproducibly(loss):
+    def run():
+        generator, discriminator, g_opt, d_opt = make(loss)
+        config = gan_training.TrainConfig(steps=5, batch_size=32, loss=loss)
+        sampler = lambda n, rng=torch.Generator().manual_seed(1): toy2d.sample("ring-8", n, rng)
+        return gan_training.train_gan(generator, discriminator, sampler, g_opt, d_opt, config,
+                                      rng=torch.Generator().manual_seed(2))
+    first, second = run(), run()
+    assert len(first["g_loss"]) == 5 and ("gp" in first) == (loss == "wgan-gp")
+    assert first == second
+
+
+def test_weight_clipping_for_wgan():
+    generator, discriminator, _, d_opt = make("wgan", lr=0.5)
+    gan_training.discriminator_step(generator, discriminator, d_opt, toy2d.sample("ring-8", 32), loss="wgan")
+    assert max(p.abs().max().item() for p in discriminator.parameters()) <= 0.01 + 1e-7
+
+
+def test_nan_loss_raises_a_clear_error():
+    generator, discriminator, _, d_opt = make()
+    real = toy2d.sample("ring-8", 32)
+    real[0, 0] = float("nan")
+    with pytest.raises(gan_training.NaNLossError, match="d_loss became nan at step 7.*learning rate"):
+        gan_training.discriminator_step(generator, discriminator, d_opt, real, step=7)
+
+
+def test_tricks_are_validated():
+    with pytest.raises(ValueError, match="label_smoothing"):
+        gan_training.Tricks(label_smoothing=0.7)
+    with pytest.raises(ValueError, match="instance_noise"):
+        gan_training.Tricks(instance_noise=-1.0)
+    generator, discriminator, _, d_opt = make()
+    with pytest.raises(ValueError, match="label smoothing needs a loss with targets"):
+        gan_training.discriminator_step(generator, discriminator, d_opt, toy2d.sample("ring-8", 8), loss="hinge",
+                                        tricks=gan_training.Tricks(label_smoothing=0.1))
+    with pytest.raises(ValueError, match="d_steps"):
+        gan_training.TrainConfig(d_steps=0)
+
+
+def test_label_flip_and_instance_noise_change_what_d_sees():
+    generator, discriminator, _, d_opt = make()
+    real = toy2d.sample("ring-8", 256, torch.Generator().manual_seed(0))
+    plain = gan_training.discriminator_step(generator, discriminator, d_opt, real, rng=torch.Generator().manual_seed(0))
+    generator, discriminator, _, d_opt = make()
+    flipped = gan_training.discriminator_step(generator, discriminator, d_opt, real,
+                                              tricks=gan_training.Tricks(label_flip=0.4, instance_noise=0.5),
+                                              rng=torch.Generator().manual_seed(0))
+    assert plain["real_logit"] != flipped["real_logit"]
+
+
+def test_packing_and_conditioning_shapes():
+    discriminator = toy_gan.MLPDiscriminator(pack=4, minibatch_std=True, spectral_norm=True)
+    assert discriminator(torch.randn(64, 2)).shape == (16,)
+    with pytest.raises(ValueError, match="multiple of pack=4"):
+        discriminator(torch.randn(10, 2))
+    with pytest.raises(ValueError, match=r"\(B, 2\)"):
+        toy_gan.MLPGenerator()(torch.randn(5, 3))

@@ -1,0 +1,58 @@
+import pytest
+import torch
+
+from gan_course import runtime
+
+
+def test_same_seed_same_numbers():
+    runtime.seed_everything(123)
+    first = torch.randn(5), torch.rand(3)
+    runtime.seed_everything(123)
+    second = torch.randn(5), torch.rand(3)
+    torch.testing.assert_close(first, second)
+    runtime.seed_everything(124)
+    assert not torch.equal(first[0], torch.randn(5))
+
+
+def test_seed_returns_a_seeded_generator():
+    a = torch.randn(4, generator=runtime.seed_everything(7))
+    b = torch.randn(4, generator=runtime.seed_everything(7))
+    torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "3", True])
+def test_bad_seed_is_refused(bad):
+    with pytest.raises(ValueError, match="seed"):
+        runtime.seed_everything(bad)
+
+
+def test_quick_mode_and_pick(monkeypatch):
+    monkeypatch.setenv("GAN_COURSE_QUICK", "1")
+    assert runtime.quick_mode() and runtime.pick(full=1000, quick=10) == 10
+    monkeypatch.setenv("GAN_COURSE_QUICK", "0")
+    assert not runtime.quick_mode() and runtime.pick(full=1000, quick=10) == 1000
+    monkeypatch.setenv("GAN_COURSE_QUICK", "maybe")
+    with pytest.raises(ValueError, match="maybe"):
+        runtime.quick_mode()
+
+
+def test_device_choice(monkeypatch):
+    monkeypatch.delenv("GAN_COURSE_DEVICE", raising=False)
+    assert runtime.get_device("cpu") == torch.device("cpu")
+    assert runtime.get_device().type in ("cpu", "cuda", "mps")
+    with pytest.raises(ValueError, match="tpu"):
+        runtime.get_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="cuda"):
+            runtime.get_device("cuda")
+
+
+def test_threads(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        assert runtime.set_threads(1) == 1 and torch.get_num_threads() == 1
+        with pytest.raises(ValueError):
+            runtime.set_threads(0)
+    finally:
+        torch.set_num_threads(before)
+    assert "mode=" in runtime.describe()
