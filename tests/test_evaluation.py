@@ -1,0 +1,163 @@
+"""Evaluation: the Fréchet distance against closed forms and SciPy, the blur against SciPy, coverage against KL."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.ndimage
+import scipy.special
+import torch
+from torch import nn
+
+from gan_course import evaluation
+
+
+def scipy_frechet(mean_a, cov_a, mean_b, cov_b):
+    """The textbook formula with a general matrix square root (as in the FID reference code)."""
+    covmean = scipy.linalg.sqrtm(cov_a @ cov_b).real
+    return float(((mean_a - mean_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * covmean))
+
+
+def random_cov(rng, dim):
+    a = rng.normal(size=(dim, dim))
+    return a @ a.T / dim + 0.1 * np.eye(dim)
+
+
+def test_frechet_closed_form_for_diagonal_gaussians():
+    # For diagonal covariances: d² = ‖Δμ‖² + Σ_i (√a_i − √b_i)².
+    mean_a, mean_b = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    var_a, var_b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 1.0])
+    expected = 5.0 + ((np.sqrt(var_a) - np.sqrt(var_b)) ** 2).sum()
+    assert evaluation.frechet_distance(mean_a, np.diag(var_a), mean_b, np.diag(var_b)) == pytest.approx(expected)
+
+
+def test_frechet_closed_form_for_scaled_covariance():
+    # Σ_b = c² Σ_a commutes with Σ_a: d² = (1 − c)² tr Σ_a.
+    rng = np.random.default_rng(0)
+    cov = random_cov(rng, 6)
+    assert evaluation.frechet_distance(np.zeros(6), cov, np.zeros(6), 9 * cov) == pytest.approx(4 * np.trace(cov))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_frechet_matches_scipy_sqrtm_and_is_symmetric(seed):
+    rng = np.random.default_rng(seed)
+    dim = 8
+    mean_a, mean_b = rng.normal(size=dim), rng.normal(size=dim)
+    cov_a, cov_b = random_cov(rng, dim), random_cov(rng, dim)
+    ours = evaluation.frechet_distance(mean_a, cov_a, mean_b, cov_b)
+    assert ours == pytest.approx(scipy_frechet(mean_a, cov_a, mean_b, cov_b), rel=1e-6)
+    assert ours == pytest.approx(evaluation.frechet_distance(mean_b, cov_b, mean_a, cov_a), rel=1e-6)
+    assert evaluation.frechet_distance(mean_a, cov_a, mean_a, cov_a) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_frechet_handles_singular_covariances():
+    # Rank-deficient covariances (fewer samples than dimensions) must not give NaN or complex numbers.
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(5, 20))
+    mean, cov = evaluation.gaussian_statistics(features)
+    distance = evaluation.frechet_distance(mean, cov, mean + 1, cov)
+    assert distance == pytest.approx(20.0, rel=1e-6)
+
+
+def test_frechet_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="one D"):
+        evaluation.frechet_distance(np.zeros(3), np.eye(3), np.zeros(4), np.eye(4))
+
+
+def test_gaussian_statistics_match_numpy():
+    features = torch.randn(50, 4, dtype=torch.float64)
+    mean, cov = evaluation.gaussian_statistics(features)
+    np.testing.assert_allclose(mean, features.numpy().mean(0))
+    np.testing.assert_allclose(cov, np.cov(features.numpy(), rowvar=False))
+
+
+def test_empirical_frechet_converges_to_the_gaussian_value():
+    rng = np.random.default_rng(2)
+    a = rng.normal(0, 1, size=(20000, 3))
+    b = rng.normal(1, 2, size=(20000, 3))
+    estimate = evaluation.frechet_distance(*evaluation.gaussian_statistics(a), *evaluation.gaussian_statistics(b))
+    assert estimate == pytest.approx(3 * 1 + 3 * (2 - 1) ** 2, rel=0.05)
+
+
+def test_gaussian_blur_matches_scipy_ndimage():
+    images = torch.rand(3, 1, 28, 28, dtype=torch.float64) * 2 - 1
+    ours = evaluation.gaussian_blur(images, sigma=1.0)
+    reference = np.stack([scipy.ndimage.gaussian_filter(img[0].numpy(), sigma=1.0, mode="nearest", truncate=3.0)
+                          for img in images])[:, None]
+    torch.testing.assert_close(ours, torch.from_numpy(reference))
+
+
+def test_gaussian_blur_keeps_constants_and_smooths():
+    constant = torch.full((2, 1, 28, 28), -1.0)
+    torch.testing.assert_close(evaluation.gaussian_blur(constant), constant)
+    noise = torch.randn(2, 1, 28, 28)
+    assert evaluation.gaussian_blur(noise).std() < 0.5 * noise.std()
+    with pytest.raises(ValueError, match="sigma"):
+        evaluation.gaussian_blur(noise, sigma=0)
+
+
+def test_class_coverage_extremes_and_scipy_kl():
+    uniform = torch.arange(1000) % 10
+    result = evaluation.class_coverage(uniform)
+    assert result["classes_covered"] == 10 and result["kl_to_uniform"] == pytest.approx(0.0, abs=1e-12)
+    collapsed = torch.full((1000,), 3)
+    result = evaluation.class_coverage(collapsed)
+    assert result["classes_covered"] == 1 and result["kl_to_uniform"] == pytest.approx(math.log(10))
+    mixed = torch.tensor([0] * 500 + [1] * 300 + [2] * 195 + [3] * 5)
+    result = evaluation.class_coverage(mixed)
+    expected = scipy.special.rel_entr(np.array(result["histogram"]), np.full(10, 0.1)).sum()
+    assert result["kl_to_uniform"] == pytest.approx(expected)
+    assert result["classes_covered"] == 3  # class 3 holds 0.5 % < the 1 % threshold
+
+
+def test_class_coverage_rejects_bad_labels():
+    with pytest.raises(ValueError, match="class indices"):
+        evaluation.class_coverage(torch.tensor([0, 10]))
+
+
+class TinyClassifier(nn.Module):
+    """A fixed random network with the lesson-04 classifier's interface: features (B, 16), logits (B, 10)."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.Tanh())
+        self.head = nn.Linear(16, 10)
+
+    def features(self, x):
+        return self.body(x)
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def test_evaluator_scores_its_own_reference_as_zero_and_noise_as_worse():
+    torch.manual_seed(1)
+    real = (torch.rand(400, 1, 28, 28) < 0.3).float() * 2 - 1
+    evaluator = evaluation.ImageEvaluator(TinyClassifier(), reference_images=real)
+    same = evaluator.evaluate(real)
+    assert same["fcd"] == pytest.approx(0.0, abs=1e-6) and same["count"] == 400
+    noise = evaluator.evaluate(torch.rand(400, 1, 28, 28) * 2 - 1)
+    blurred = evaluator.evaluate(evaluation.gaussian_blur(real))
+    assert noise["fcd"] > 0.1 and blurred["fcd"] > 0.1
+    assert 0 <= same["kl_to_uniform"] <= math.log(10)
+    with pytest.raises(ValueError, match="NaN"):
+        evaluator.evaluate(torch.full((4, 1, 28, 28), float("nan")))
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        evaluator.evaluate(torch.zeros(4, 28, 28))
+
+
+def test_generate_is_seeded_and_restores_training_mode():
+    from gan_course.models import dcgan
+
+    generator = dcgan.DCGANGenerator(latent_dim=8, base_channels=4)
+    a = evaluation.generate(generator, 30, seed=3, batch_size=7)
+    b = evaluation.generate(generator, 30, seed=3, batch_size=30)
+    torch.testing.assert_close(a, b)
+    assert a.shape == (30, 1, 28, 28) and generator.training
+
+
+def test_evaluation_table_formats_rows():
+    table = evaluation.evaluation_table({"a": {"fcd": 1.234, "classes_covered": 10, "kl_to_uniform": 0.01}})
+    assert "1.23" in table and "10" in table and "0.010" in table
