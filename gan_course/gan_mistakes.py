@@ -1,0 +1,331 @@
+"""Minimal reproductions of classic GAN training mistakes, each with its measured symptom and its fix (lesson 14).
+
+Every repro is a short training run on the 2-D ring of eight Gaussians (fast, and its failure is visible in a
+scatter plot) or on a Fashion-MNIST subset with small MLP models (when the point is about images). The mistakes:
+
+  (a) ``generator_target="fake"``: G's BCE loss computed against the *fake* label, −log(1 − D(G(z))), so G learns
+      to look fake: D(G(z)) → 0 and the samples drift away from the data. Fix: target the real label,
+      −log D(G(z)) (the non-saturating loss).
+  (b) a ReLU output with data in [-1, 1]: G cannot produce the negative half of the range; pixels pushed below 0
+      sit at exactly 0 where ReLU's gradient is 0 (dead). Fix: tanh output with data in [-1, 1] (or a sigmoid with
+      [0, 1]) — generator range and data range must match.
+  (c) ``generator_update="wrong-flag"``: the generator is "trained" through the combined model D(G(z)) with an
+      optimizer over *all* its parameters and D's trainable flag switched off only after ``backward``: D's
+      gradients exist by then, so ``optimizer.step()`` moves D towards calling fakes real. Fix: an optimizer over
+      G's parameters only and D frozen before the forward pass (``gan_training.frozen``, ``generator_step``).
+  (d) a discriminator much stronger than G with the saturating minimax loss log(1 − D(G(z))): D's loss races to
+      0 and the gradient reaching G, ∂/∂l log(1 − σ(l)) = −σ(l) → 0, vanishes: G stalls. Fix: the non-saturating
+      loss (gradient −(1 − σ(l)) → −1 when D rejects) and a balanced D.
+  (e) a learning rate far too high: the losses oscillate and then overflow; ``gan_training.check_finite`` stops the
+      run with a ``NaNLossError`` naming the usual causes. Fix: Adam with 1e-4..2e-4 and β₁ = 0.5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_course import gan_training, losses
+from gan_course.data import fashion_mnist, toy2d
+from gan_course.models import toy_gan
+
+GENERATOR_TARGETS = ("real", "fake")
+GENERATOR_UPDATES = ("frozen", "wrong-flag")
+OPTIMIZERS = ("adam", "sgd")
+OUTPUT_ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "linear": nn.Identity}
+IMAGE_SIDE = 28
+
+
+# ----------------------------------------------------------------------------------------------- the losses of (a)
+def generator_loss_toward_fake_label(fake_logits: torch.Tensor) -> torch.Tensor:
+    """The mistake: BCE(D(G(z)), 0) = −E[log(1 − D(G(z)))] — minimising it makes D(G(z)) → 0."""
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+
+
+def generator_loss_toward_real_label(fake_logits: torch.Tensor) -> torch.Tensor:
+    """The fix: BCE(D(G(z)), 1) = −E[log D(G(z))], the non-saturating generator loss."""
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
+
+# ------------------------------------------------------------------------------------------------------ models
+class ImageMLPGenerator(nn.Module):
+    """z (B, Z) → MLP → image (B, 1, 28, 28) through a chosen output activation (tanh, relu, sigmoid, linear)."""
+
+    def __init__(self, latent_dim: int = 32, width: int = 128, output_activation: str = "tanh"):
+        super().__init__()
+        if output_activation not in OUTPUT_ACTIVATIONS:
+            raise ValueError(f"unknown output activation {output_activation!r}; choose one of "
+                             f"{sorted(OUTPUT_ACTIVATIONS)}")
+        self.latent_dim, self.output_activation = latent_dim, output_activation
+        self.net = nn.Sequential(nn.Linear(latent_dim, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
+                                 nn.Linear(width, IMAGE_SIDE * IMAGE_SIDE), OUTPUT_ACTIVATIONS[output_activation]())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"ImageMLPGenerator expects z of shape (B, {self.latent_dim}), got {tuple(z.shape)}")
+        return self.net(z).view(-1, 1, IMAGE_SIDE, IMAGE_SIDE)  # (B, 784) -> (B, 1, 28, 28)
+
+
+class ImageMLPDiscriminator(nn.Module):
+    """Image (B, 1, 28, 28) → flatten → MLP with LeakyReLU → logits (B,)."""
+
+    def __init__(self, width: int = 128):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(IMAGE_SIDE * IMAGE_SIDE, width), nn.LeakyReLU(0.2),
+                                 nn.Linear(width, width), nn.LeakyReLU(0.2), nn.Linear(width, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or tuple(x.shape[1:]) != (1, IMAGE_SIDE, IMAGE_SIDE):
+            raise ValueError(f"ImageMLPDiscriminator expects (B, 1, 28, 28), got {tuple(x.shape)}")
+        return self.net(x).squeeze(1)  # (B, 1) -> (B,)
+
+
+def toy_models(seed: int = 0) -> tuple[nn.Module, nn.Module]:
+    """A fresh 2-D MLP generator and discriminator (width 128, two hidden layers), seeded."""
+    torch.manual_seed(seed)
+    return toy_gan.MLPGenerator(latent_dim=2, data_dim=2, width=128), toy_gan.MLPDiscriminator(data_dim=2, width=128)
+
+
+def image_models(output_activation: str = "tanh", seed: int = 0) -> tuple[nn.Module, nn.Module]:
+    """A fresh image MLP generator (with ``output_activation``) and discriminator, seeded."""
+    torch.manual_seed(seed)
+    return ImageMLPGenerator(output_activation=output_activation), ImageMLPDiscriminator()
+
+
+def toy_sampler(name: str = "ring-8", rng: torch.Generator | None = None) -> Callable[[int], torch.Tensor]:
+    """``sample_real(n)`` for a toy distribution."""
+    distribution = toy2d.get(name)
+    return lambda n: distribution.sample(n, rng)
+
+
+def image_sampler(value_range=(-1.0, 1.0), limit: int = 2000,
+                  rng: torch.Generator | None = None) -> Callable[[int], torch.Tensor]:
+    """``sample_real(n)``: random batches from the first ``limit`` Fashion-MNIST training images."""
+    images = fashion_mnist.load_fashion_mnist("train", value_range=value_range, limit=limit).images
+    return lambda n: images[torch.randint(len(images), (n,), generator=rng)]
+
+
+# ------------------------------------------------------------------------------------------------ the training run
+@dataclass
+class ReproConfig:
+    """One short GAN run with the knobs the mistakes turn."""
+    steps: int = 400
+    batch_size: int = 128
+    lr_generator: float = 2e-4
+    lr_discriminator: float = 2e-4
+    optimizer: str = "adam"  # adam (β = (0.5, 0.999)) or sgd
+    d_steps: int = 1  # discriminator updates per generator update
+    loss: str = "non-saturating"  # loss family (losses.GAN_LOSSES) for both players
+    generator_target: str = "real"  # "fake" reproduces mistake (a)
+    generator_update: str = "frozen"  # "wrong-flag" reproduces mistake (c)
+    seed: int = 0
+
+    def __post_init__(self):
+        losses.get_loss(self.loss)
+        for name, allowed in (("optimizer", OPTIMIZERS), ("generator_target", GENERATOR_TARGETS),
+                              ("generator_update", GENERATOR_UPDATES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}={getattr(self, name)!r} is not one of {allowed}")
+        for name in ("steps", "batch_size", "d_steps"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
+        if self.lr_generator <= 0 or self.lr_discriminator <= 0:
+            raise ValueError(f"learning rates must be > 0, got {self.lr_generator}, {self.lr_discriminator}")
+
+
+@dataclass
+class ReproRun:
+    """What a run left behind: per-step history, final samples, and the NaN guard's message if it fired."""
+    history: dict[str, list[float]] = field(default_factory=dict)
+    samples: torch.Tensor | None = None
+    error: str | None = None
+
+    def last(self, key: str, window: int = 50) -> float:
+        """Mean of the last ``window`` recorded values of ``key``."""
+        values = self.history[key][-window:]
+        return sum(values) / len(values)
+
+
+def make_optimizer(parameters, lr: float, kind: str) -> torch.optim.Optimizer:
+    if kind == "adam":
+        return torch.optim.Adam(parameters, lr=lr, betas=(0.5, 0.999))
+    if kind == "sgd":
+        return torch.optim.SGD(parameters, lr=lr)
+    raise ValueError(f"optimizer {kind!r} is not one of {OPTIMIZERS}")
+
+
+def _gradient_norm(module: nn.Module) -> float:
+    """‖∂L/∂θ‖₂ over all parameters with a gradient (read after backward)."""
+    grads = [p.grad.flatten() for p in module.parameters() if p.grad is not None]
+    return torch.cat(grads).norm().item() if grads else 0.0
+
+
+def _parameter_vector(module: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in module.parameters()]).clone()
+
+
+def wrong_flag_generator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
+                              batch_size: int, rng: torch.Generator | None = None) -> dict[str, float]:
+    """Mistake (c): train "the combined model" D(G(z)) with D's flag toggled after backward (too late).
+
+    ``optimizer`` holds G's *and* D's parameters, as one built over ``combined.parameters()`` does.
+    """
+    z = gan_training.sample_latent(generator, batch_size, rng)
+    fake_logits = discriminator(generator(z))  # the combined model
+    g_loss = generator_loss_toward_real_label(fake_logits)
+    optimizer.zero_grad(set_to_none=True)
+    g_loss.backward()  # D's parameters still require grad here, so they receive gradients
+    discriminator.requires_grad_(False)  # the flag, switched off too late
+    optimizer.step()  # steps every parameter with a gradient: D is pushed to call fakes "real"
+    discriminator.requires_grad_(True)
+    return gan_training.check_finite({"g_loss": g_loss.item()})
+
+
+def _generator_step(generator, discriminator, optimizer, config: ReproConfig, rng) -> dict[str, float]:
+    if config.generator_update == "wrong-flag":
+        return wrong_flag_generator_step(generator, discriminator, optimizer, config.batch_size, rng)
+    if config.generator_target == "real":  # the correct step from the package
+        return gan_training.generator_step(generator, discriminator, optimizer, config.batch_size, config.loss,
+                                           rng=rng)
+    with gan_training.frozen(discriminator):  # mistake (a): correctly frozen, but the wrong target
+        fake_logits = discriminator(generator(gan_training.sample_latent(generator, config.batch_size, rng)))
+        g_loss = generator_loss_toward_fake_label(fake_logits)
+        optimizer.zero_grad(set_to_none=True)
+        g_loss.backward()
+        optimizer.step()
+    return gan_training.check_finite({"g_loss": g_loss.item()})
+
+
+def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Callable[[int], torch.Tensor],
+                config: ReproConfig, sample_count: int = 1000) -> ReproRun:
+    """Alternate D and G steps per ``config``; record losses, D's probabilities, ‖∇G‖ and D's drift in the G step.
+
+    History keys: d_loss, g_loss, real_prob = mean σ(D(x)), fake_prob = mean σ(D(G(z))), g_grad_norm (‖∂L_G/∂θ_G‖
+    of the step), d_change_in_g_step (‖Δθ_D‖ made by the *generator* step; 0 when D is frozen correctly).
+    A non-finite loss ends the run early with ``error`` set to the NaN guard's message.
+    """
+    rng = torch.Generator().manual_seed(config.seed)
+    torch.manual_seed(config.seed)
+    d_optimizer = make_optimizer(discriminator.parameters(), config.lr_discriminator, config.optimizer)
+    g_parameters = list(generator.parameters())
+    if config.generator_update == "wrong-flag":  # one optimizer over the combined model's parameters
+        g_parameters += list(discriminator.parameters())
+    g_optimizer = make_optimizer(g_parameters, config.lr_generator, config.optimizer)
+    run = ReproRun()
+    record = lambda key, value: run.history.setdefault(key, []).append(value)  # noqa: E731
+    try:
+        for step in range(config.steps):
+            for _ in range(config.d_steps):
+                d_stats = gan_training.discriminator_step(generator, discriminator, d_optimizer,
+                                                          sample_real(config.batch_size), config.loss, rng=rng,
+                                                          step=step)
+            before = _parameter_vector(discriminator)
+            g_stats = _generator_step(generator, discriminator, g_optimizer, config, rng)
+            record("d_change_in_g_step", (_parameter_vector(discriminator) - before).norm().item())
+            record("g_grad_norm", _gradient_norm(generator))
+            record("d_loss", d_stats["d_loss"])
+            record("g_loss", g_stats["g_loss"])
+            record("real_prob", torch.sigmoid(torch.tensor(d_stats["real_logit"])).item())
+            record("fake_prob", torch.sigmoid(torch.tensor(d_stats["fake_logit"])).item())
+    except gan_training.NaNLossError as err:
+        run.error = str(err)
+        return run
+    with torch.no_grad():
+        generator.eval()
+        run.samples = generator(gan_training.sample_latent(generator, sample_count, rng))
+        generator.train()
+    return run
+
+
+# ------------------------------------------------------------------------------------------------------ metrics
+def ring_distance(samples: torch.Tensor, name: str = "ring-8") -> dict[str, float]:
+    """Mean distance of 2-D samples to their nearest mode, and the number of modes holding ≥ 1 % of them
+    within ``QUALITY_RADIUS`` (0.1, ten σ: generous for a few hundred steps)."""
+    if samples.ndim != 2 or samples.shape[1] != 2:
+        raise ValueError(f"samples must have shape (N, 2), got {tuple(samples.shape)}")
+    modes = toy2d.get(name).modes
+    distance, index = torch.cdist(samples.float(), modes).min(dim=1)  # (N, K) -> (N,)
+    close = distance < QUALITY_RADIUS
+    counts = torch.bincount(index[close], minlength=len(modes))
+    return {"mean_distance": distance.mean().item(), "high_quality": close.float().mean().item(),
+            "modes": int((counts >= 0.01 * len(samples)).sum())}
+
+
+QUALITY_RADIUS = 0.1
+
+
+def loss_jitter(values) -> float:
+    """Mean step-to-step change of a loss curve, mean |L_t − L_{t−1}|: large when training oscillates."""
+    values = torch.as_tensor(values, dtype=torch.float64)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"loss_jitter needs a 1-D series of at least 2 values, got shape {tuple(values.shape)}")
+    return (values[1:] - values[:-1]).abs().mean().item()
+
+
+def pixel_report(fake: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
+    """Where generated pixels sit compared with real ones (both (B, 1, 28, 28)).
+
+    exactly_zero: fraction of generated pixels at exactly 0 (a ReLU output there passes no gradient);
+    fake_below_zero / real_below_zero: fraction of pixels < 0 (a ReLU output can make none of them);
+    background_gap: |mean generated − mean real| over the border pixels, which are background in Fashion-MNIST;
+    mean_gap: mean over pixels of |mean generated image − mean real image|.
+    """
+    if fake.ndim != 4 or real.ndim != 4 or fake.shape[1:] != real.shape[1:]:
+        raise ValueError(f"fake {tuple(fake.shape)} and real {tuple(real.shape)} must both be (B, C, H, W)")
+    border = torch.ones(fake.shape[-2:], dtype=torch.bool)
+    border[3:-3, 3:-3] = False
+    return {"min": fake.min().item(), "max": fake.max().item(),
+            "exactly_zero": (fake == 0).float().mean().item(),
+            "fake_below_zero": (fake < 0).float().mean().item(), "real_below_zero": (real < 0).float().mean().item(),
+            "background_gap": (fake[..., border].mean() - real[..., border].mean()).abs().item(),
+            "mean_gap": (fake.mean(0) - real.mean(0)).abs().mean().item()}
+
+
+# --------------------------------------------------------------------------------------- the five repros, by name
+def generator_toward_fake_label(fixed: bool = False, steps: int = 600, seed: int = 0) -> ReproRun:
+    """(a) on the ring: G trained against the fake label (mistake) or the real label (fix)."""
+    generator, discriminator = toy_models(seed)
+    config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3,
+                         generator_target="real" if fixed else "fake", seed=seed)
+    return train_repro(generator, discriminator, toy_sampler(rng=torch.Generator().manual_seed(seed)), config)
+
+
+def output_range(output_activation: str, value_range=(-1.0, 1.0), steps: int = 300, limit: int = 2000,
+                 seed: int = 0) -> tuple[ReproRun, dict[str, float]]:
+    """(b) an image MLP GAN with the given output activation on data scaled to ``value_range``."""
+    generator, discriminator = image_models(output_activation, seed)
+    sample_real = image_sampler(value_range, limit, torch.Generator().manual_seed(seed))
+    run = train_repro(generator, discriminator, sample_real, ReproConfig(steps=steps, lr_generator=5e-4,
+                                                                          lr_discriminator=5e-4, seed=seed))
+    return run, pixel_report(run.samples, sample_real(len(run.samples)))
+
+
+def discriminator_updated_in_generator_step(fixed: bool = False, steps: int = 600, seed: int = 0) -> ReproRun:
+    """(c) on the ring: the combined-model step with D's flag toggled too late (mistake) or a frozen D (fix)."""
+    generator, discriminator = toy_models(seed)
+    config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3,
+                         generator_update="frozen" if fixed else "wrong-flag", seed=seed)
+    return train_repro(generator, discriminator, toy_sampler(rng=torch.Generator().manual_seed(seed)), config)
+
+
+def overpowered_discriminator(fixed: bool = False, steps: int = 300, limit: int = 2000, seed: int = 0) -> ReproRun:
+    """(d) on images: D with 5× the steps and 10× the learning rate and the saturating minimax G loss (mistake),
+    or a balanced D with the non-saturating loss (fix)."""
+    generator, discriminator = image_models("tanh", seed)
+    sample_real = image_sampler((-1.0, 1.0), limit, torch.Generator().manual_seed(seed))
+    if fixed:
+        config = ReproConfig(steps=steps, loss="non-saturating", seed=seed)
+    else:
+        config = ReproConfig(steps=steps, loss="minimax", d_steps=5, lr_discriminator=2e-3, seed=seed)
+    return train_repro(generator, discriminator, sample_real, config)
+
+
+def learning_rate_too_high(lr: float, steps: int = 300, optimizer: str = "adam", seed: int = 0) -> ReproRun:
+    """(e) on the ring: the same GAN with learning rate ``lr`` for both players; the NaN guard stops a blow-up."""
+    generator, discriminator = toy_models(seed)
+    config = ReproConfig(steps=steps, lr_generator=lr, lr_discriminator=lr, optimizer=optimizer, seed=seed)
+    return train_repro(generator, discriminator, toy_sampler(rng=torch.Generator().manual_seed(seed)), config)
