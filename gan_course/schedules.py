@@ -1,0 +1,113 @@
+"""Learning-rate schedules: linear warm-up, then cosine, step or exponential decay (lesson 03; GAN lessons 11, 12).
+
+Each schedule is a small callable ``factor(step) -> float`` that ``torch.optim.lr_scheduler.LambdaLR`` multiplies
+with the optimizer's base learning rate: ``lr(step) = base_lr · factor(step)``. Warm-up ramps linearly,
+``factor = (step + 1) / warmup_steps`` for ``step < warmup_steps`` (so the very first step already moves, unlike a
+ramp that starts at 0); after warm-up, with ``t = step − warmup_steps``:
+
+  cosine:       factor = min_factor + (1 − min_factor) · ½ (1 + cos(π · min(t, T) / T)),  T = total − warmup
+  step:         factor = gamma ^ ⌊t / step_size⌋
+  exponential:  factor = gamma ^ t
+
+With ``warmup_steps = 0`` they equal PyTorch's ``CosineAnnealingLR`` (up to ``total_steps``), ``StepLR`` and
+``ExponentialLR``. Warm-up: Goyal et al. (2017); cosine decay: Loshchilov & Hutter (2017, SGDR).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+def _check_int(name: str, value, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def _check_step(step) -> None:
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise ValueError(f"step must be a non-negative int, got {step!r}")
+
+
+def warmup_factor(step: int, warmup_steps: int) -> float:
+    """``(step + 1) / warmup_steps`` during warm-up, 1 afterwards."""
+    return (step + 1) / warmup_steps if step < warmup_steps else 1.0
+
+
+@dataclass(frozen=True)
+class WarmupCosine:
+    """Linear warm-up over ``warmup_steps``, then a half cosine from 1 to ``min_factor`` at ``total_steps``."""
+    warmup_steps: int
+    total_steps: int
+    min_factor: float = 0.0
+
+    def __post_init__(self):
+        _check_int("warmup_steps", self.warmup_steps, 0)
+        _check_int("total_steps", self.total_steps, 1)
+        if self.warmup_steps >= self.total_steps:
+            raise ValueError(f"warmup_steps ({self.warmup_steps}) must be smaller than total_steps "
+                             f"({self.total_steps})")
+        if not 0.0 <= self.min_factor <= 1.0:
+            raise ValueError(f"min_factor must lie in [0, 1], got {self.min_factor!r}")
+
+    def __call__(self, step: int) -> float:
+        _check_step(step)
+        if step < self.warmup_steps:
+            return warmup_factor(step, self.warmup_steps)
+        decay_steps = self.total_steps - self.warmup_steps
+        progress = min(step - self.warmup_steps, decay_steps) / decay_steps
+        return self.min_factor + (1 - self.min_factor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+@dataclass(frozen=True)
+class WarmupStep:
+    """Linear warm-up, then multiply by ``gamma`` every ``step_size`` steps."""
+    warmup_steps: int
+    step_size: int
+    gamma: float = 0.1
+
+    def __post_init__(self):
+        _check_int("warmup_steps", self.warmup_steps, 0)
+        _check_int("step_size", self.step_size, 1)
+        if not 0.0 < self.gamma <= 1.0:
+            raise ValueError(f"gamma must lie in (0, 1], got {self.gamma!r}")
+
+    def __call__(self, step: int) -> float:
+        _check_step(step)
+        if step < self.warmup_steps:
+            return warmup_factor(step, self.warmup_steps)
+        return self.gamma ** ((step - self.warmup_steps) // self.step_size)
+
+
+@dataclass(frozen=True)
+class WarmupExponential:
+    """Linear warm-up, then multiply by ``gamma`` every step."""
+    warmup_steps: int
+    gamma: float = 0.99
+
+    def __post_init__(self):
+        _check_int("warmup_steps", self.warmup_steps, 0)
+        if not 0.0 < self.gamma <= 1.0:
+            raise ValueError(f"gamma must lie in (0, 1], got {self.gamma!r}")
+
+    def __call__(self, step: int) -> float:
+        _check_step(step)
+        if step < self.warmup_steps:
+            return warmup_factor(step, self.warmup_steps)
+        return self.gamma ** (step - self.warmup_steps)
+
+
+SCHEDULES = {"cosine": WarmupCosine, "step": WarmupStep, "exponential": WarmupExponential}
+
+
+def make(name: str, **kwargs):
+    """Build a schedule by name: ``make("cosine", warmup_steps=100, total_steps=1000)``."""
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}; choose one of {sorted(SCHEDULES)}")
+    return SCHEDULES[name](**kwargs)
+
+
+def factors(schedule, steps: int) -> list[float]:
+    """``[schedule(0), ..., schedule(steps − 1)]``, for plotting."""
+    _check_int("steps", steps, 1)
+    return [schedule(step) for step in range(steps)]

@@ -1,0 +1,1 @@
+"""The only place that imports ipywidgets; thin shells over plain engines."""
