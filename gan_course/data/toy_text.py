@@ -1,0 +1,198 @@
+"""A generated toy corpus, a word-level tokenizer and BERT's masking rule, for the toy BERT lesson (07).
+
+The corpus comes from a small grammar, so every regularity a model can learn is known in advance:
+
+* sentence 1 — ``the [adjective] animal verb the thing .`` with subject–verb agreement
+  (``the cat chases`` / ``the cats chase``);
+* sentence 2 — the consequence: ``the thing`` (same thing, same number) plus the predicate the verb implies
+  (``eats`` -> ``is gone`` / ``are gone``).
+
+Next-sentence prediction (NSP) is therefore learnable: a real second sentence names the same thing and the
+predicate of the verb; a random one (from another story, never equal to the real one) usually does not.
+Masking follows Devlin et al. (2019), "BERT": select 15 % of the non-special tokens; of those, replace 80 %
+with ``[MASK]``, 10 % with a random word and leave 10 % unchanged. All randomness uses the caller's generator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import torch
+
+SPECIAL_TOKENS = ("[PAD]", "[CLS]", "[SEP]", "[MASK]", "[UNK]")
+IGNORE_INDEX = -100  # label for positions the MLM loss skips (F.cross_entropy's default ignore_index)
+
+ANIMALS = (("cat", "cats"), ("dog", "dogs"), ("bird", "birds"), ("fox", "foxes"), ("horse", "horses"),
+           ("frog", "frogs"), ("duck", "ducks"), ("bear", "bears"))
+ADJECTIVES = ("small", "big", "old", "young", "happy", "lazy")
+THINGS = (("ball", "balls"), ("apple", "apples"), ("box", "boxes"), ("hat", "hats"), ("cake", "cakes"),
+          ("stick", "sticks"), ("cup", "cups"), ("shoe", "shoes"))
+# verb (singular subject, plural subject) -> what then holds for the thing (singular thing, plural things)
+VERBS = (
+    (("eats", "eat"), ("is gone", "are gone")),
+    (("kicks", "kick"), ("flies away", "fly away")),
+    (("drops", "drop"), ("falls", "fall")),
+    (("hides", "hide"), ("is lost", "are lost")),
+    (("washes", "wash"), ("is clean", "are clean")),
+    (("breaks", "break"), ("is broken", "are broken")),
+)
+ADJECTIVE_PROB = 0.5
+
+
+def grammar_words() -> list[str]:
+    """Every word the grammar can produce (sorted), the tokenizer's vocabulary besides the special tokens."""
+    words = {"the", "."}
+    for pair in ANIMALS + THINGS:
+        words.update(pair)
+    words.update(ADJECTIVES)
+    for verb_forms, outcome_forms in VERBS:
+        words.update(verb_forms)
+        for outcome in outcome_forms:
+            words.update(outcome.split())
+    return sorted(words)
+
+
+class WordTokenizer:
+    """Word-level tokenizer: special tokens first (``[PAD]`` = 0), then the words in sorted order.
+
+    Text is split into words and punctuation; ``[MASK]``-style special tokens written in the text are kept;
+    unknown words become ``[UNK]``.
+    """
+
+    _pattern = re.compile(r"\[[A-Z]+\]|[A-Za-z']+|[.,!?]")
+
+    def __init__(self, words):
+        words = [w for w in dict.fromkeys(words) if w not in SPECIAL_TOKENS]
+        self.vocab = list(SPECIAL_TOKENS) + words
+        self.ids = {token: index for index, token in enumerate(self.vocab)}
+        self.pad_id, self.cls_id, self.sep_id, self.mask_id, self.unk_id = (self.ids[t] for t in SPECIAL_TOKENS)
+        self.special_ids = tuple(range(len(SPECIAL_TOKENS)))
+        self.first_word_id = len(SPECIAL_TOKENS)
+
+    @classmethod
+    def for_grammar(cls) -> "WordTokenizer":
+        return cls(grammar_words())
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def tokenize(self, text: str) -> list[str]:
+        return [t if t in SPECIAL_TOKENS else t.lower() for t in self._pattern.findall(text)]
+
+    def encode(self, text: str) -> list[int]:
+        return [self.ids.get(token, self.unk_id) for token in self.tokenize(text)]
+
+    def decode(self, ids, skip_special: bool = False) -> str:
+        ids = ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
+        for index in ids:
+            if not 0 <= index < self.vocab_size:
+                raise ValueError(f"token id {index} is outside the vocabulary [0, {self.vocab_size})")
+        tokens = [self.vocab[i] for i in ids if not (skip_special and i in self.special_ids)]
+        return " ".join(tokens)
+
+    def encode_pair(self, first: str, second: str | None = None) -> tuple[list[int], list[int]]:
+        """``[CLS] first [SEP] second [SEP]`` and its segment ids (0 up to the first ``[SEP]``, then 1)."""
+        ids = [self.cls_id] + self.encode(first) + [self.sep_id]
+        segments = [0] * len(ids)
+        if second is not None:
+            tail = self.encode(second) + [self.sep_id]
+            ids, segments = ids + tail, segments + [1] * len(tail)
+        return ids, segments
+
+
+@dataclass(frozen=True)
+class Story:
+    first: str
+    second: str
+
+
+def _check_count(count) -> None:
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}")
+
+
+def generate_stories(count: int, generator: torch.Generator | None = None) -> list[Story]:
+    """``count`` two-sentence stories drawn uniformly from the grammar."""
+    _check_count(count)
+
+    def draw(size):
+        return torch.randint(size, (count,), generator=generator).tolist()
+
+    animal, animal_plural, verb = draw(len(ANIMALS)), draw(2), draw(len(VERBS))
+    thing, thing_plural = draw(len(THINGS)), draw(2)
+    has_adjective = (torch.rand(count, generator=generator) < ADJECTIVE_PROB).tolist()
+    adjective = draw(len(ADJECTIVES))
+    stories = []
+    for i in range(count):
+        subject = ANIMALS[animal[i]][animal_plural[i]]
+        if has_adjective[i]:
+            subject = f"{ADJECTIVES[adjective[i]]} {subject}"
+        (verb_forms, outcome_forms), thing_word = VERBS[verb[i]], THINGS[thing[i]][thing_plural[i]]
+        stories.append(Story(f"the {subject} {verb_forms[animal_plural[i]]} the {thing_word} .",
+                             f"the {thing_word} {outcome_forms[thing_plural[i]]} ."))
+    return stories
+
+
+def make_nsp_pairs(count: int, generator: torch.Generator | None = None,
+                   next_prob: float = 0.5) -> list[tuple[str, str, int]]:
+    """``(first, second, is_next)`` triples: ``is_next = 1`` keeps the story's own second sentence; otherwise the
+    second sentence comes from another random story and is never equal to the real one."""
+    _check_count(count)
+    if not 0.0 <= next_prob <= 1.0:
+        raise ValueError(f"next_prob must lie in [0, 1], got {next_prob!r}")
+    stories = generate_stories(count, generator)
+    others = generate_stories(count, generator)
+    is_next = (torch.rand(count, generator=generator) < next_prob).tolist()
+    pairs = []
+    for story, other, keep in zip(stories, others, is_next):
+        second = story.second if keep else other.second
+        while not keep and second == story.second:  # a random sentence that happens to be the real one: redraw
+            second = generate_stories(1, generator)[0].second
+        pairs.append((story.first, second, int(keep)))
+    return pairs
+
+
+def encode_pairs(pairs, tokenizer: WordTokenizer, max_len: int) -> dict[str, torch.Tensor]:
+    """Tensors for a list of ``(first, second, is_next)``: tokens and segments (N, max_len), padded with
+    ``[PAD]``; ``padding_mask`` (N, max_len) True at padding; ``nsp_labels`` (N,)."""
+    count = len(pairs)
+    tokens = torch.full((count, max_len), tokenizer.pad_id, dtype=torch.long)
+    segments = torch.zeros(count, max_len, dtype=torch.long)
+    for row, (first, second, _) in enumerate(pairs):
+        ids, segs = tokenizer.encode_pair(first, second)
+        if len(ids) > max_len:
+            raise ValueError(f"pair {row} needs {len(ids)} tokens but max_len={max_len}: {first!r} / {second!r}")
+        tokens[row, :len(ids)] = torch.tensor(ids)
+        segments[row, :len(segs)] = torch.tensor(segs)
+    return {"tokens": tokens, "segments": segments, "padding_mask": tokens == tokenizer.pad_id,
+            "nsp_labels": torch.tensor([label for *_, label in pairs], dtype=torch.long)}
+
+
+def mask_tokens(tokens: torch.Tensor, tokenizer: WordTokenizer, generator: torch.Generator | None = None,
+                select_prob: float = 0.15, mask_prob: float = 0.8, random_prob: float = 0.1
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT's masking: select ``select_prob`` of the word tokens (never special ones); of the selected, put
+    ``[MASK]`` with ``mask_prob``, a random word with ``random_prob``, and keep the rest unchanged.
+
+    Returns ``inputs`` (the corrupted tokens) and ``labels`` (the original token at selected positions,
+    ``IGNORE_INDEX`` elsewhere), both shaped like ``tokens``.
+    """
+    if tokens.dtype != torch.long or tokens.ndim != 2:
+        raise ValueError(f"tokens must be a (B, T) long tensor, got {tokens.dtype} {tuple(tokens.shape)}")
+    for name, p in (("select_prob", select_prob), ("mask_prob", mask_prob), ("random_prob", random_prob)):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1], got {p!r}")
+    if mask_prob + random_prob > 1.0:
+        raise ValueError(f"mask_prob + random_prob must be ≤ 1, got {mask_prob} + {random_prob}")
+    is_word = tokens >= tokenizer.first_word_id  # special ids come first in the vocabulary
+    selected = is_word & (torch.rand(tokens.shape, generator=generator) < select_prob)
+    choice = torch.rand(tokens.shape, generator=generator)  # one draw decides [MASK] / random / unchanged
+    to_mask = selected & (choice < mask_prob)
+    to_random = selected & (choice >= mask_prob) & (choice < mask_prob + random_prob)
+    random_words = torch.randint(tokenizer.first_word_id, tokenizer.vocab_size, tokens.shape, generator=generator)
+    inputs = torch.where(to_mask, torch.full_like(tokens, tokenizer.mask_id), tokens)
+    inputs = torch.where(to_random, random_words, inputs)
+    labels = torch.where(selected, tokens, torch.full_like(tokens, IGNORE_INDEX))
+    return inputs, labels
