@@ -1,0 +1,250 @@
+"""Training loop for image GANs on Fashion-MNIST with checkpoints, exact resume and fixed-noise grids (lessons 11–12).
+
+Built on ``gan_training.discriminator_step`` / ``generator_step``: this file adds only what a long run needs.
+  * Data stays in memory as one tensor; each epoch draws a seeded permutation (seed, epoch) and walks it in
+    batches, so where we are in the data is just (epoch, offset) — no DataLoader workers, nothing to pickle.
+  * Every random number of the game (noise, label flips, instance noise, gradient-penalty mixing) comes from one
+    ``torch.Generator``, whose state goes into the checkpoint with the models, the optimizers, the learning-rate
+    schedules, the step, the history and the sample grids. Resuming therefore gives *exactly* the losses an
+    uninterrupted run gives.
+  * A checkpoint is written atomically at the end of every epoch and at the end of training.
+  * A NaN/inf loss raises ``NaNLossError`` (from ``gan_training.check_finite``) naming the last good checkpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+from gan_course import checkpoints, gan_training, losses
+
+
+@dataclass
+class ImageGANConfig:
+    """Settings of one run. Adam(lr, β1 = 0.5) is the DCGAN recipe; ``d_lr`` > ``g_lr`` is TTUR (Heusel et al.)."""
+    steps: int = 1000  # generator updates
+    batch_size: int = 64
+    loss: str = "non-saturating"  # a key of losses.GAN_LOSSES
+    g_lr: float = 2e-4
+    d_lr: float | None = None  # None: same as g_lr; TTUR uses e.g. g_lr = 1e-4, d_lr = 4e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    d_steps: int = 1  # discriminator updates per generator update
+    warmup_steps: int = 0  # linear learning-rate warm-up over this many steps
+    decay: bool = False  # linear learning-rate decay to 0 at the last step
+    tricks: gan_training.Tricks = field(default_factory=gan_training.Tricks)
+    seed: int = 0
+    grid_size: int = 64  # fixed-noise samples drawn for each grid
+    grid_every: int = 0  # steps between grids; 0: about 8 grids per run
+
+    def __post_init__(self):
+        losses.get_loss(self.loss)
+        if isinstance(self.tricks, dict):  # from a checkpoint
+            self.tricks = gan_training.Tricks(**self.tricks)
+        self.betas = tuple(self.betas)
+        for name in ("steps", "batch_size", "d_steps", "grid_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        for name in ("warmup_steps", "grid_every", "seed"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
+                raise ValueError(f"{name} must be an int >= 0, got {getattr(self, name)!r}")
+        for name in ("g_lr", "d_lr"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}")
+
+    @property
+    def discriminator_lr(self) -> float:
+        return self.g_lr if self.d_lr is None else self.d_lr
+
+    def resumable_with(self, other: "ImageGANConfig") -> bool:
+        """Same run except (perhaps) a larger step count: a checkpoint of ``other`` may continue as ``self``."""
+        mine, theirs = asdict(self), asdict(other)
+        mine.pop("steps"), theirs.pop("steps")
+        return mine == theirs and not (self.decay and self.steps != other.steps)
+
+
+class BatchSampler:
+    """Batches of a tensor in a fresh seeded permutation each epoch; the position is (epoch, offset)."""
+
+    def __init__(self, images: Tensor, batch_size: int, seed: int = 0):
+        if images.ndim != 4:
+            raise ValueError(f"images must have shape (N, C, H, W), got {tuple(images.shape)}")
+        if not 1 <= batch_size <= images.shape[0]:
+            raise ValueError(f"batch_size {batch_size} must lie in [1, {images.shape[0]}] (the image count)")
+        self.images, self.batch_size, self.seed = images, batch_size, seed
+        self.epoch, self.offset = 0, 0
+        self._order = self._permutation(0)
+
+    def _permutation(self, epoch: int) -> Tensor:
+        return torch.randperm(self.images.shape[0], generator=torch.Generator().manual_seed(
+            self.seed * 1_000_003 + epoch))
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return self.images.shape[0] // self.batch_size  # the last incomplete batch is dropped
+
+    def next(self) -> Tensor:
+        if self.offset + self.batch_size > self.images.shape[0]:
+            self.epoch, self.offset = self.epoch + 1, 0
+            self._order = self._permutation(self.epoch)
+        index = self._order[self.offset:self.offset + self.batch_size]
+        self.offset += self.batch_size
+        return self.images[index]  # (B, C, H, W)
+
+    def state(self) -> dict:
+        return {"epoch": self.epoch, "offset": self.offset}
+
+    def restore(self, state: dict) -> None:
+        self.epoch, self.offset = int(state["epoch"]), int(state["offset"])
+        self._order = self._permutation(self.epoch)
+
+
+def learning_rate_factor(step: int, config: ImageGANConfig) -> float:
+    """Multiplier of the base learning rate: linear warm-up to 1, then (optionally) linear decay towards 0."""
+    factor = 1.0
+    if config.warmup_steps and step < config.warmup_steps:
+        factor = (step + 1) / config.warmup_steps
+    if config.decay:
+        factor *= 1.0 - step / config.steps
+    return factor
+
+
+@dataclass
+class TrainingRun:
+    """What a run leaves behind: the models and optimizers, the per-step history and the fixed-noise grids."""
+    generator: nn.Module
+    discriminator: nn.Module
+    g_optimizer: torch.optim.Optimizer
+    d_optimizer: torch.optim.Optimizer
+    config: ImageGANConfig
+    history: dict[str, list[float]]
+    grids: list[Tensor]  # (grid_size, C, H, W) each, from the same fixed noise
+    grid_steps: list[int]
+    step: int  # generator steps done
+    epoch: int
+    seconds: float  # training time, summed over all sessions of this run
+    resumed_from: int | None  # the step a checkpoint brought us to, if any
+    checkpoint: Path | None
+
+    def images_per_second(self) -> float:
+        seen = self.step * self.config.batch_size * (self.config.d_steps + 1)
+        return seen / self.seconds if self.seconds else float("nan")
+
+
+def fixed_noise(generator: nn.Module, config: ImageGANConfig) -> Tensor:
+    """The same (grid_size, Z) noise for every grid of a run, from its own stream (seed + 1)."""
+    rng = torch.Generator().manual_seed(config.seed + 1)
+    return torch.randn(config.grid_size, generator.latent_dim, generator=rng)
+
+
+@torch.no_grad()
+def draw_grid(generator: nn.Module, noise: Tensor) -> Tensor:
+    """Samples from ``noise`` in eval mode (BatchNorm running statistics), training mode restored after."""
+    was_training = generator.training
+    generator.eval()
+    try:
+        return generator(noise).cpu()
+    finally:
+        generator.train(was_training)
+
+
+def _state(run: TrainingRun, rng: torch.Generator, sampler: BatchSampler, schedulers) -> dict:
+    return {"generator": run.generator.state_dict(), "discriminator": run.discriminator.state_dict(),
+            "g_optimizer": run.g_optimizer.state_dict(), "d_optimizer": run.d_optimizer.state_dict(),
+            "g_scheduler": schedulers[0].state_dict(), "d_scheduler": schedulers[1].state_dict(),
+            "rng": rng.get_state(), "torch_rng": torch.get_rng_state(), "sampler": sampler.state(),
+            "step": run.step, "seconds": run.seconds, "history": run.history, "grids": run.grids,
+            "grid_steps": run.grid_steps, "config": asdict(run.config)}
+
+
+def train_image_gan(generator: nn.Module, discriminator: nn.Module, images: Tensor, config: ImageGANConfig,
+                    checkpoint: str | Path | None = None, resume: bool = True, progress: bool = True,
+                    stop_after: int | None = None,
+                    callback: Callable[[int, dict], None] | None = None) -> TrainingRun:
+    """Train ``generator`` against ``discriminator`` on ``images`` (N, C, H, W) in [-1, 1]; return a TrainingRun.
+
+    ``checkpoint`` (a path) is written at every epoch's end and at the end; with ``resume`` a matching checkpoint
+    there is loaded first and training continues from its step (a finished run just loads). ``stop_after`` ends
+    this session after that many steps (to show an interruption). ``callback(step, stats)`` runs after every
+    generator step.
+    """
+    if images.ndim != 4 or images.shape[1:] != (getattr(discriminator, "in_channels", images.shape[1]), 28, 28):
+        raise ValueError(f"images must have shape (N, C, 28, 28) matching the discriminator, got "
+                         f"{tuple(images.shape)}")
+    path = Path(checkpoint) if checkpoint is not None else None
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=config.betas)
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.discriminator_lr, betas=config.betas)
+    schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lambda step: learning_rate_factor(step, config))
+                  for opt in (g_optimizer, d_optimizer)]
+    rng = torch.Generator().manual_seed(config.seed)
+    sampler = BatchSampler(images, config.batch_size, config.seed)
+    run = TrainingRun(generator, discriminator, g_optimizer, d_optimizer, config, {}, [], [], 0, 0, 0.0, None,
+                      path)
+    if path is not None and resume and path.is_file():
+        state = checkpoints.load(path)
+        saved = ImageGANConfig(**state["config"])
+        if not config.resumable_with(saved) or state["step"] > config.steps:
+            raise checkpoints.CheckpointError(
+                f"checkpoint {path} was written by a different run ({saved}); delete it or pass resume=False")
+        generator.load_state_dict(state["generator"])
+        discriminator.load_state_dict(state["discriminator"])
+        for name, obj in (("g_optimizer", g_optimizer), ("d_optimizer", d_optimizer),
+                          ("g_scheduler", schedulers[0]), ("d_scheduler", schedulers[1])):
+            obj.load_state_dict(state[name])
+        rng.set_state(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+        sampler.restore(state["sampler"])
+        run.history = {k: list(v) for k, v in state["history"].items()}
+        run.grids, run.grid_steps = list(state["grids"]), list(state["grid_steps"])
+        run.step, run.seconds, run.resumed_from = int(state["step"]), float(state["seconds"]), int(state["step"])
+    noise = fixed_noise(generator, config)
+    grid_every = config.grid_every or max(1, config.steps // 8)
+    last = config.steps if stop_after is None else min(config.steps, run.step + stop_after)
+    generator.train()
+    discriminator.train()
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=config.steps, initial=run.step, disable=not progress, desc=f"{config.loss} GAN", unit="step")
+    start, saved_epoch = time.perf_counter(), sampler.epoch
+    try:
+        while run.step < last:
+            step = run.step
+            for _ in range(config.d_steps):
+                d_stats = gan_training.discriminator_step(generator, discriminator, d_optimizer, sampler.next(),
+                                                          config.loss, config.tricks, rng=rng, step=step)
+            g_stats = gan_training.generator_step(generator, discriminator, g_optimizer, config.batch_size,
+                                                  config.loss, config.tricks, rng=rng, step=step)
+            for scheduler in schedulers:
+                scheduler.step()
+            stats = {**d_stats, **g_stats}
+            for key, value in stats.items():
+                run.history.setdefault(key, []).append(value)
+            run.step = step + 1
+            if run.step % grid_every == 0 or run.step == config.steps:
+                run.grids.append(draw_grid(generator, noise))
+                run.grid_steps.append(run.step)
+            if callback is not None:
+                callback(run.step, stats)
+            bar.update(1)
+            if run.step % 25 == 0:
+                bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}")
+            if path is not None and sampler.epoch != saved_epoch:  # an epoch just ended
+                run.seconds += time.perf_counter() - start
+                start, saved_epoch = time.perf_counter(), sampler.epoch
+                checkpoints.save(_state(run, rng, sampler, schedulers), path)
+    except gan_training.NaNLossError as err:
+        where = f" The last good checkpoint is {path}." if path is not None and path.is_file() else ""
+        raise gan_training.NaNLossError(f"{err}{where}") from err
+    finally:
+        bar.close()
+    run.seconds += time.perf_counter() - start
+    run.epoch = sampler.epoch
+    if path is not None and run.resumed_from != run.step:
+        checkpoints.save(_state(run, rng, sampler, schedulers), path)
+    return run
