@@ -1,0 +1,127 @@
+"""A toy BERT (Devlin et al., 2019, "BERT: Pre-training of Deep Bidirectional Transformers"), lesson 07.
+
+Input embedding = token + position (learned) + segment (sentence A = 0, B = 1), then LayerNorm; a stack of
+encoder blocks from ``transformer.py`` in which every token sees every other token (no causal mask: that is the
+"bidirectional" in the name); two heads:
+
+* masked language modelling (MLM): dense -> GELU -> LayerNorm -> a decoder onto the vocabulary whose weight is,
+  by default, tied to the token embedding (``tie_weights``), as in the original;
+* next-sentence prediction (NSP): the ``[CLS]`` state through a tanh "pooler" then a 2-way classifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_course.models import transformer
+
+IGNORE_INDEX = -100  # MLM labels at positions that were not selected
+
+
+@dataclass
+class BertConfig:
+    vocab_size: int
+    max_len: int = 32
+    dim: int = 64
+    num_heads: int = 4
+    num_layers: int = 2
+    hidden_dim: int = 128
+    dropout: float = 0.0
+    num_segments: int = 2
+    tie_weights: bool = True
+
+
+@dataclass
+class BertOutput:
+    mlm_logits: torch.Tensor  # (B, T, V)
+    nsp_logits: torch.Tensor  # (B, 2): index 1 = "B follows A"
+    attention: list  # one (B, H, T, T) tensor per layer
+
+
+class ToyBert(nn.Module):
+    """``h = Encoder(LN(E_tok[x] + E_pos[t] + E_seg[s]))``; MLM logits ``= W_E · LN(GELU(W h))``, NSP on ``h_[CLS]``."""
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.config = config
+        self.token_embedding = nn.Embedding(config.vocab_size, config.dim)
+        self.position_embedding = nn.Embedding(config.max_len, config.dim)
+        self.segment_embedding = nn.Embedding(config.num_segments, config.dim)
+        self.embedding_norm = nn.LayerNorm(config.dim)
+        self.dropout = nn.Dropout(config.dropout)
+        self.encoder = transformer.EncoderStack(config.dim, config.num_heads, config.hidden_dim,
+                                                config.num_layers, config.dropout, norm_first=True)
+        self.mlm_transform = nn.Sequential(nn.Linear(config.dim, config.dim), nn.GELU(), nn.LayerNorm(config.dim))
+        self.mlm_decoder = nn.Linear(config.dim, config.vocab_size)
+        if config.tie_weights:
+            self.mlm_decoder.weight = self.token_embedding.weight  # one (V, D) matrix for input and output
+        self.pooler = nn.Sequential(nn.Linear(config.dim, config.dim), nn.Tanh())
+        self.nsp_head = nn.Linear(config.dim, 2)
+        for embedding in (self.token_embedding, self.position_embedding, self.segment_embedding):
+            nn.init.normal_(embedding.weight, std=0.02)  # BERT's initialiser range
+
+    def forward(self, tokens: torch.Tensor, segments: torch.Tensor | None = None,
+                padding_mask: torch.Tensor | None = None) -> BertOutput:
+        """``tokens``, ``segments`` (B, T) long; ``padding_mask`` (B, T) True at ``[PAD]``."""
+        if tokens.ndim != 2 or tokens.dtype != torch.long:
+            raise ValueError(f"tokens must be a (B, T) long tensor, got {tokens.dtype} {tuple(tokens.shape)}")
+        if tokens.shape[1] > self.config.max_len:
+            raise ValueError(f"sequence length {tokens.shape[1]} exceeds max_len={self.config.max_len}")
+        if segments is None:
+            segments = torch.zeros_like(tokens)
+        for name, extra in (("segments", segments), ("padding_mask", padding_mask)):
+            if extra is not None and extra.shape != tokens.shape:
+                raise ValueError(f"{name} must match tokens {tuple(tokens.shape)}, got {tuple(extra.shape)}")
+        positions = torch.arange(tokens.shape[1], device=tokens.device)
+        x = self.token_embedding(tokens) + self.position_embedding(positions) + self.segment_embedding(segments)
+        x = self.dropout(self.embedding_norm(x))  # (B, T, D)
+        hidden, maps = self.encoder(x, padding_mask)  # (B, T, D), [(B, H, T, T)] * layers
+        mlm_logits = self.mlm_decoder(self.mlm_transform(hidden))  # (B, T, D) -> (B, T, V)
+        nsp_logits = self.nsp_head(self.pooler(hidden[:, 0]))  # [CLS] is position 0: (B, D) -> (B, 2)
+        return BertOutput(mlm_logits, nsp_logits, maps)
+
+
+def pretraining_losses(output: BertOutput, mlm_labels: torch.Tensor, nsp_labels: torch.Tensor
+                       ) -> dict[str, torch.Tensor]:
+    """``loss = CE_MLM (over selected positions only) + CE_NSP``; returns the three as tensors."""
+    if mlm_labels.shape != output.mlm_logits.shape[:2]:
+        raise ValueError(f"mlm_labels must be (B, T) = {tuple(output.mlm_logits.shape[:2])}, "
+                         f"got {tuple(mlm_labels.shape)}")
+    if nsp_labels.shape != output.nsp_logits.shape[:1]:
+        raise ValueError(f"nsp_labels must be (B,) = {tuple(output.nsp_logits.shape[:1])}, "
+                         f"got {tuple(nsp_labels.shape)}")
+    mlm = F.cross_entropy(output.mlm_logits.flatten(0, 1), mlm_labels.flatten(), ignore_index=IGNORE_INDEX)
+    nsp = F.cross_entropy(output.nsp_logits, nsp_labels)
+    return {"loss": mlm + nsp, "mlm": mlm, "nsp": nsp}
+
+
+@torch.no_grad()
+def evaluate(model: ToyBert, batch: dict[str, torch.Tensor], mlm_inputs: torch.Tensor, mlm_labels: torch.Tensor,
+             baseline_token: int) -> dict[str, float]:
+    """Accuracies of a pre-trained model, in eval mode.
+
+    ``mlm_accuracy``: argmax of the MLM logits on ``mlm_inputs`` at the selected positions (labels ≠ -100);
+    ``unigram_accuracy``: always answering ``baseline_token`` (the most frequent word) at the same positions;
+    ``nsp_accuracy``: argmax of the NSP logits on the clean (unmasked) pairs ``batch["tokens"]``.
+    """
+    if mlm_inputs.shape != batch["tokens"].shape or mlm_labels.shape != batch["tokens"].shape:
+        raise ValueError(f"mlm_inputs {tuple(mlm_inputs.shape)} and mlm_labels {tuple(mlm_labels.shape)} must "
+                         f"match batch['tokens'] {tuple(batch['tokens'].shape)}")
+    selected = mlm_labels != IGNORE_INDEX
+    if not selected.any():
+        raise ValueError("no position is selected in mlm_labels; nothing to evaluate")
+    was_training = model.training
+    model.eval()
+    masked = model(mlm_inputs, batch["segments"], batch["padding_mask"])
+    clean = model(batch["tokens"], batch["segments"], batch["padding_mask"])
+    model.train(was_training)
+    targets = mlm_labels[selected]
+    return {
+        "mlm_accuracy": (masked.mlm_logits[selected].argmax(-1) == targets).float().mean().item(),
+        "unigram_accuracy": (targets == baseline_token).float().mean().item(),
+        "nsp_accuracy": (clean.nsp_logits.argmax(-1) == batch["nsp_labels"]).float().mean().item(),
+    }
