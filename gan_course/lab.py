@@ -1,0 +1,376 @@
+"""The Mode Collapse Lab engine (lesson 10): a toy 2-D GAN you step, measure, probe, save and reset.
+
+``ModeCollapseLab(config)`` owns a generator, a discriminator, their optimizers and one seeded random stream;
+``step(n)`` runs n generator updates through ``gan_training.discriminator_step`` / ``generator_step`` and records
+losses; every ``eval_every`` steps it records the PacGAN mode metrics (``metrics.mode_metrics`` on 2,500 fresh
+samples). The widget in ``gan_course.widgets.mode_collapse_lab`` is a thin shell over this object.
+
+Tricks beyond ``gan_training.Tricks``, built here:
+- instance noise annealed linearly to 0 over ``noise_anneal_steps`` (Sønderby et al., 2017; Arjovsky & Bottou, 2017);
+- unrolled D (Metz et al., 2017), the practical first-order version: after the real D update we save D and its
+  optimizer, take ``unrolled_steps`` extra D steps, make the G step against that look-ahead D and restore D. It
+  omits the second-order term (the gradient through D's updates) of the paper's full method;
+- a linear learning-rate decay of both networks over ``[decay_start, decay_start + decay_steps]`` to
+  ``decay_floor`` × the base rate;
+- an exponential moving average of G's weights (Yazıcı et al., 2019): with ``ema > 0`` samples and metrics come
+  from the averaged generator, training still updates the raw one.
+
+The data is divided by ``data_scale`` (the largest mode coordinate: 1 for the ring, 4 for the grid) so one recipe
+fits both targets; ``samples()`` and every probe answer in data units.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from gan_course import gan_training, losses, metrics
+from gan_course.data import toy2d
+from gan_course.models import toy_gan
+
+TARGETS = tuple(name for name, dist in toy2d.TOY_DISTRIBUTIONS.items() if dist.modes is not None)
+OPTIMIZERS = {
+    "adam": lambda params, lr, betas: torch.optim.Adam(params, lr=lr, betas=betas),
+    "rmsprop": lambda params, lr, betas: torch.optim.RMSprop(params, lr=lr),
+    "sgd": lambda params, lr, betas: torch.optim.SGD(params, lr=lr),
+}
+SAVE_FORMAT = 1
+
+
+@dataclass
+class LabConfig:
+    """Everything that defines one lab run; the same config and seed give the same numbers."""
+    target: str = "ring-8"
+    loss: str = "non-saturating"
+    g_optimizer: str = "adam"
+    d_optimizer: str = "adam"
+    g_lr: float = 1e-3
+    d_lr: float = 1e-3
+    beta1: float = 0.5  # Adam only
+    beta2: float = 0.999
+    d_steps: int = 1  # discriminator updates per generator update
+    g_width: int = 128
+    g_depth: int = 2
+    d_width: int = 128
+    d_depth: int = 2
+    latent_dim: int = 2
+    batch_size: int = 256
+    label_smoothing: float = 0.0  # one-sided: real target 1 − s
+    label_flip: float = 0.0  # fraction of swapped real/fake roles in the D step
+    instance_noise: float = 0.0  # std of the noise added to D's inputs (in scaled data units)
+    noise_anneal_steps: int = 0  # 0: constant noise; else linear decay to 0 over this many G steps
+    pack: int = 1  # PacGAN: D judges `pack` samples jointly
+    minibatch_std: bool = False
+    spectral_norm: bool = False
+    gp_weight: float = 10.0  # λ for wgan-gp
+    unrolled_steps: int = 0  # look-ahead D steps for the G update (first-order unrolling)
+    decay_start: int = 0  # G step where the linear learning-rate decay begins
+    decay_steps: int = 0  # length of the decay; 0 = constant learning rates
+    decay_floor: float = 0.0  # lr multiplier reached at the end of the decay
+    ema: float = 0.0  # decay of the moving average of G's weights; 0 = off
+    eval_every: int = 250  # G steps between recorded mode metrics
+    seed: int = 0
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> "LabConfig":
+        """Raise ``ValueError`` naming the bad value (and the allowed ones) if any field is out of range."""
+        if self.target not in TARGETS:
+            raise ValueError(f"unknown target {self.target!r}; choose one of {list(TARGETS)}")
+        if self.loss not in losses.GAN_LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of {list(losses.GAN_LOSSES)}")
+        for name in ("g_optimizer", "d_optimizer"):
+            if getattr(self, name) not in OPTIMIZERS:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {list(OPTIMIZERS)}")
+        for name in ("g_lr", "d_lr"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+                raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        for name in ("beta1", "beta2", "decay_floor", "ema"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0 and not (name == "decay_floor" and value == 1.0):
+                raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
+        positive = ("d_steps", "g_width", "g_depth", "d_width", "d_depth", "latent_dim", "batch_size", "pack",
+                    "eval_every")
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        for name in ("noise_anneal_steps", "unrolled_steps", "decay_start", "decay_steps", "seed"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+        if self.batch_size % self.pack:
+            raise ValueError(f"batch_size {self.batch_size} must be a multiple of pack={self.pack}")
+        if self.label_smoothing and not losses.GAN_LOSSES[self.loss].soft_labels:
+            allowed = [name for name, family in losses.GAN_LOSSES.items() if family.soft_labels]
+            raise ValueError(f"label smoothing needs one of the losses {allowed}, not {self.loss!r}")
+        gan_training.Tricks(self.label_smoothing, self.label_flip, self.instance_noise, self.gp_weight)
+        return self
+
+    def replace(self, **changes) -> "LabConfig":
+        """A copy with ``changes`` applied (validated); unknown field names are refused."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise ValueError(f"unknown LabConfig field(s) {unknown}; fields are {sorted(names)}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "LabConfig":
+        return cls().replace(**values)
+
+
+# "collapse" and "cure" differ in one setting: packing (PacGAN). The rest are the benchmark's recipes.
+PRESETS: dict[str, LabConfig] = {
+    "collapse": LabConfig(g_lr=2e-4, d_lr=2e-4),
+    "cure": LabConfig(g_lr=2e-4, d_lr=2e-4, loss="lsgan"),
+    "course-best": LabConfig(pack=4, batch_size=512, ema=0.999, decay_start=4000, decay_steps=6000,
+                             decay_floor=0.0, eval_every=500),
+}
+
+
+def preset(name: str, **changes) -> LabConfig:
+    """A named recipe, optionally with some fields changed (``preset("cure", seed=3)``)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {list(PRESETS)}")
+    return PRESETS[name].replace(**changes)
+
+
+class ModeCollapseLab:
+    """A live toy GAN: ``step(n)``, ``metrics()``, ``history``, ``collapse_step``, probes, ``save``/``load``."""
+
+    def __init__(self, config: LabConfig | None = None):
+        self.config = (config or LabConfig()).validate()
+        self.reset()
+
+    # ---- construction -------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Fresh networks, optimizers, random stream and history from the config's seed."""
+        c = self.config
+        self.distribution = toy2d.get(c.target)
+        self.data_scale = float(self.distribution.modes.abs().max())
+        with torch.random.fork_rng(devices=[]):  # the global random state stays untouched
+            torch.manual_seed(c.seed)
+            self.generator = toy_gan.MLPGenerator(c.latent_dim, 2, c.g_width, c.g_depth)
+            self.discriminator = toy_gan.MLPDiscriminator(2, c.d_width, c.d_depth, c.spectral_norm, c.pack,
+                                                          c.minibatch_std)
+        self.ema_generator = copy.deepcopy(self.generator).requires_grad_(False) if c.ema > 0 else None
+        betas = (c.beta1, c.beta2)
+        self.g_optimizer = OPTIMIZERS[c.g_optimizer](self.generator.parameters(), c.g_lr, betas)
+        self.d_optimizer = OPTIMIZERS[c.d_optimizer](self.discriminator.parameters(), c.d_lr, betas)
+        self.rng = torch.Generator().manual_seed(c.seed)
+        self.step_count = 0
+        self.seconds = 0.0
+        self.paused_reason: str | None = None
+        self.history: dict = {"losses": {"step": [], "d_loss": [], "g_loss": []}, "metrics": []}
+
+    # ---- training -----------------------------------------------------------------------------------------
+    def _tricks(self) -> gan_training.Tricks:
+        c = self.config
+        noise = c.instance_noise
+        if c.noise_anneal_steps:
+            noise *= max(0.0, 1.0 - self.step_count / c.noise_anneal_steps)
+        return gan_training.Tricks(c.label_smoothing, c.label_flip, noise, c.gp_weight)
+
+    def lr_factor(self, step: int | None = None) -> float:
+        """Learning-rate multiplier at G step ``step``: 1, then a linear decay to ``decay_floor``."""
+        c = self.config
+        step = self.step_count if step is None else step
+        if not c.decay_steps or step <= c.decay_start:
+            return 1.0
+        progress = min(1.0, (step - c.decay_start) / c.decay_steps)
+        return 1.0 - progress * (1.0 - c.decay_floor)
+
+    def _real_batch(self) -> Tensor:
+        return self.distribution.sample(self.config.batch_size, self.rng) / self.data_scale  # (B, 2)
+
+    def _one_step(self) -> dict:
+        c, tricks = self.config, self._tricks()
+        factor = self.lr_factor()
+        for optimizer, base in ((self.g_optimizer, c.g_lr), (self.d_optimizer, c.d_lr)):
+            for group in optimizer.param_groups:
+                group["lr"] = base * factor
+        G, D, step = self.generator, self.discriminator, self.step_count
+        for _ in range(c.d_steps):
+            d_stats = gan_training.discriminator_step(G, D, self.d_optimizer, self._real_batch(), c.loss, tricks,
+                                                      rng=self.rng, step=step)
+        if c.unrolled_steps:
+            saved_d = {k: v.clone() for k, v in D.state_dict().items()}
+            saved_optimizer = copy.deepcopy(self.d_optimizer.state_dict())
+            for _ in range(c.unrolled_steps):
+                gan_training.discriminator_step(G, D, self.d_optimizer, self._real_batch(), c.loss, tricks,
+                                                rng=self.rng, step=step)
+        g_stats = gan_training.generator_step(G, D, self.g_optimizer, c.batch_size, c.loss, tricks,
+                                              rng=self.rng, step=step)
+        if c.unrolled_steps:
+            D.load_state_dict(saved_d)
+            self.d_optimizer.load_state_dict(saved_optimizer)
+        if self.ema_generator is not None:
+            with torch.no_grad():
+                for average, current in zip(self.ema_generator.parameters(), G.parameters()):
+                    average.lerp_(current, 1.0 - c.ema)  # average ← ema·average + (1 − ema)·current
+        return {**d_stats, **g_stats}
+
+    def step(self, n: int = 1) -> dict:
+        """Run ``n`` generator updates (each after ``d_steps`` D updates); return the last step's stats.
+
+        A NaN/inf loss stops the run: ``paused_reason`` explains it and later calls do nothing until ``reset()``.
+        """
+        if not isinstance(n, int) or n < 0:
+            raise ValueError(f"number of steps must be a non-negative int, got {n!r}")
+        stats: dict = {}
+        start = time.perf_counter()
+        losses_history = self.history["losses"]
+        for _ in range(n):
+            if self.paused_reason:
+                break
+            try:
+                stats = self._one_step()
+            except gan_training.NaNLossError as err:
+                self.paused_reason = f"paused at step {self.step_count}: {err}"
+                break
+            self.step_count += 1
+            losses_history["step"].append(self.step_count)
+            losses_history["d_loss"].append(stats["d_loss"])
+            losses_history["g_loss"].append(stats["g_loss"])
+            if self.step_count % self.config.eval_every == 0:
+                self.record_metrics()
+        self.seconds += time.perf_counter() - start
+        return {**stats, "step": self.step_count, "paused_reason": self.paused_reason}
+
+    # ---- measuring and probing ----------------------------------------------------------------------------
+    @property
+    def sampler(self):
+        """The generator that samples are drawn from: the weight average when ``ema > 0``."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def samples(self, n: int = metrics.SAMPLE_COUNT, seed: int | None = None) -> Tensor:
+        """``n`` generated points in data units, shape (n, 2); ``seed`` fixes the noise (default: from the step)."""
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"number of samples must be a positive int, got {n!r}")
+        seed = self.config.seed * 1_000_003 + self.step_count if seed is None else seed
+        z = torch.randn(n, self.config.latent_dim, generator=torch.Generator().manual_seed(seed))
+        with torch.no_grad():
+            return self.sampler(z) * self.data_scale  # (n, Z) -> (n, 2)
+
+    def metrics(self, n: int = metrics.SAMPLE_COUNT) -> dict:
+        """Mode metrics of ``n`` fresh samples: modes captured, % high quality, reverse KL (``metrics.py``)."""
+        points = self.samples(n)
+        if not torch.isfinite(points).all():
+            self.paused_reason = self.paused_reason or (
+                f"paused at step {self.step_count}: the generator outputs NaN/inf; lower the learning rates")
+            return {"modes": 0, "high_quality": 0.0, "reverse_kl": math.inf}
+        return metrics.mode_metrics(points, self.distribution)
+
+    def record_metrics(self) -> dict:
+        """Measure now and append ``{"step", "modes", "high_quality", "reverse_kl"}`` to ``history["metrics"]``."""
+        history = self.history["metrics"]
+        if history and history[-1]["step"] == self.step_count:
+            return history[-1]
+        row = {"step": self.step_count, **self.metrics()}
+        history.append(row)
+        return row
+
+    @property
+    def collapse_step(self) -> int | None:
+        """The first recorded step where the mode count fell to half its running best or less (best ≥ 2).
+
+        A generator that spreads out covers more and more modes, so its count never halves; one that hops onto a
+        few modes loses half of what it had. ``None`` while that has not happened.
+        """
+        best = 0
+        for row in self.history["metrics"]:
+            if best >= 2 and row["modes"] <= best / 2:
+                return row["step"]
+            best = max(best, row["modes"])
+        return None
+
+    def discriminator_grid(self, extent: float | None = None, resolution: int = 64) -> tuple:
+        """D's raw output on a ``resolution``² grid over [−extent, extent]²: ``(xs (R,), ys (R,), values (R, R))``.
+
+        ``values[i, j]`` is D at (xs[j], ys[i]). With packing each grid point is judged as a pack of identical
+        copies; with minibatch std the whole grid is one batch.
+        """
+        if not isinstance(resolution, int) or resolution < 2:
+            raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+        extent = extent or 1.5 * self.data_scale
+        axis = torch.linspace(-extent, extent, resolution)
+        grid = torch.cartesian_prod(axis, axis).flip(1) / self.data_scale  # (R*R, 2), x varies fastest
+        packed = grid.repeat_interleave(self.config.pack, dim=0)  # (R*R, 2) -> (R*R*pack, 2)
+        with torch.no_grad():
+            values = self.discriminator(packed)  # (R*R*pack, 2) -> (R*R,)
+        return axis, axis, values.reshape(resolution, resolution)
+
+    def generator_gradients(self, n: int = 128, seed: int = 12345) -> tuple[Tensor, Tensor]:
+        """Generated points (n, 2) and ∂(G loss)/∂x at each of them (n, 2), both in data units.
+
+        G moves its points along −gradient; the widget draws that as arrows.
+        """
+        if not isinstance(n, int) or n < self.config.pack or n % self.config.pack:
+            raise ValueError(f"n must be a positive multiple of pack={self.config.pack}, got {n!r}")
+        z = torch.randn(n, self.config.latent_dim, generator=torch.Generator().manual_seed(seed))
+        with torch.no_grad():
+            points = self.generator(z)  # (n, Z) -> (n, 2), scaled units
+        points.requires_grad_(True)
+        family = losses.get_loss(self.config.loss)
+        g_loss = family.generator_loss(None, self.discriminator(points)) * (n // self.config.pack)
+        (gradient,) = torch.autograd.grad(g_loss, points)  # per-point gradient, independent of n
+        return points.detach() * self.data_scale, gradient / self.data_scale
+
+    # ---- saving --------------------------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"format": SAVE_FORMAT, "config": self.config.to_dict(), "step": self.step_count,
+                "collapse_step": self.collapse_step, "metrics": self.history["metrics"],
+                "paused_reason": self.paused_reason}
+
+    def save(self, path: str | Path) -> Path:
+        """Write config and metric history as JSON, atomically (temporary file, fsync, rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(self.state(), handle, indent=1)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, path)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, replay: bool = True) -> "ModeCollapseLab":
+        """A lab from a saved JSON file.
+
+        The file holds no weights: with ``replay`` the lab re-runs the saved number of steps from the seed (same
+        seed, same numbers) so the networks are back where they were; without it, the lab starts at step 0 and
+        only the saved metric history is restored.
+        """
+        try:
+            state = json.loads(Path(path).read_text())
+            config = LabConfig.from_dict(state["config"])
+            saved_metrics, saved_step = list(state["metrics"]), int(state["step"])
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise ValueError(f"{path} is not a saved Mode Collapse Lab ({type(err).__name__}: {err})") from err
+        lab = cls(config)
+        if replay:
+            lab.step(saved_step)
+        else:
+            lab.history["metrics"] = saved_metrics
+        return lab

@@ -1,0 +1,157 @@
+"""The Mode Collapse Lab engine: presets that collapse and cure, frozen D in the G step, NaN pause, save/load."""
+
+import json
+import math
+
+import pytest
+import torch
+
+from gan_course import lab as lab_module
+from gan_course import losses
+from gan_course.lab import LabConfig, ModeCollapseLab
+
+SMALL = dict(g_width=32, d_width=32, batch_size=64, eval_every=10)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def test_collapse_preset_covers_few_modes_and_cure_covers_all():
+    steps = 600
+    collapse = ModeCollapseLab(lab_module.preset("collapse", eval_every=100))
+    cure = ModeCollapseLab(lab_module.preset("cure", eval_every=100))
+    collapse.step(steps)
+    cure.step(steps)
+    collapsed, cured = collapse.history["metrics"], cure.history["metrics"]
+    assert max(row["modes"] for row in collapsed[-3:]) <= 4, collapsed
+    assert min(row["modes"] for row in cured[-2:]) == 8, cured
+    assert collapse.collapse_step is not None and cure.collapse_step is None
+    differing = {k for k, v in lab_module.PRESETS["collapse"].to_dict().items()
+                 if lab_module.PRESETS["cure"].to_dict()[k] != v}
+    assert len(differing) == 1, differing
+
+
+def test_same_seed_same_numbers_and_other_seed_differs():
+    runs = []
+    for seed in (0, 0, 1):
+        lab = ModeCollapseLab(LabConfig(seed=seed, **SMALL))
+        stats = lab.step(20)
+        runs.append((stats["d_loss"], stats["g_loss"], lab.metrics()["reverse_kl"], lab.samples(5)))
+    assert runs[0][:3] == runs[1][:3]
+    torch.testing.assert_close(runs[0][3], runs[1][3])
+    assert runs[0][0] != runs[2][0]
+
+
+@pytest.mark.parametrize("changes", [dict(), dict(unrolled_steps=2), dict(loss="wgan-gp", pack=2)])
+def test_generator_step_leaves_discriminator_unchanged(changes):
+    lab = ModeCollapseLab(LabConfig(**SMALL, **changes))
+    lab.step(3)
+    before = {k: v.clone() for k, v in lab.discriminator.state_dict().items()}
+    lab._real_batch = lambda: (_ for _ in ()).throw(AssertionError("a G step must not draw real data"))
+    from gan_course import gan_training
+    gan_training.generator_step(lab.generator, lab.discriminator, lab.g_optimizer, 64, lab.config.loss,
+                                rng=lab.rng)
+    for name, value in lab.discriminator.state_dict().items():
+        torch.testing.assert_close(value, before[name], msg=f"D's {name} changed in the G step")
+
+
+def test_unrolled_steps_restore_discriminator_after_lookahead():
+    plain = ModeCollapseLab(LabConfig(**SMALL))
+    unrolled = ModeCollapseLab(LabConfig(**SMALL, unrolled_steps=3))
+    plain_before = {k: v.clone() for k, v in plain.discriminator.state_dict().items()}
+    plain.step(1)
+    unrolled.step(1)
+    # after one step D has taken exactly one real update in both runs (same seed, same first D batch)
+    for name, value in plain.discriminator.state_dict().items():
+        torch.testing.assert_close(unrolled.discriminator.state_dict()[name], value)
+        assert not torch.equal(value, plain_before[name])
+    assert not torch.equal(plain.generator.net[0].weight, unrolled.generator.net[0].weight)
+
+
+@pytest.mark.parametrize("loss", list(losses.GAN_LOSSES))
+def test_every_loss_trains_and_probes(loss):
+    lab = ModeCollapseLab(LabConfig(loss=loss, **SMALL))
+    stats = lab.step(10)
+    assert stats["step"] == 10 and math.isfinite(stats["g_loss"])
+    xs, ys, values = lab.discriminator_grid(resolution=16)
+    assert values.shape == (16, 16) and xs.shape == (16,)
+    points, gradients = lab.generator_gradients(32)
+    assert points.shape == gradients.shape == (32, 2)
+    assert gradients.abs().sum() > 0
+
+
+def test_huge_learning_rate_pauses_with_an_explanation():
+    lab = ModeCollapseLab(LabConfig(loss="wgan", g_lr=1e12, d_lr=1e12, g_optimizer="sgd", d_optimizer="sgd",
+                                    **SMALL))
+    stats = lab.step(200)
+    assert lab.paused_reason and "learning rate" in lab.paused_reason
+    assert stats["paused_reason"] == lab.paused_reason
+    assert lab.step_count < 200
+    frozen_at = lab.step_count
+    lab.step(5)
+    assert lab.step_count == frozen_at  # paused runs stay paused
+    lab.reset()
+    assert lab.paused_reason is None and lab.step_count == 0
+
+
+def test_history_metrics_and_reset():
+    lab = ModeCollapseLab(LabConfig(**SMALL))
+    lab.step(30)
+    assert lab.history["losses"]["step"] == list(range(1, 31))
+    assert [row["step"] for row in lab.history["metrics"]] == [10, 20, 30]
+    assert set(lab.metrics()) == {"modes", "high_quality", "reverse_kl"}
+    assert lab.samples(7).shape == (7, 2)
+    lab.reset()
+    assert lab.step_count == 0 and lab.history["metrics"] == [] and lab.history["losses"]["step"] == []
+
+
+def test_save_load_round_trip(tmp_path):
+    lab = ModeCollapseLab(LabConfig(seed=3, pack=2, **SMALL))
+    lab.step(40)
+    path = lab.save(tmp_path / "run.json")
+    saved = json.loads(path.read_text())
+    assert saved["config"]["seed"] == 3 and saved["step"] == 40
+    assert not list(tmp_path.glob("*.tmp"))  # atomic write left no temporary file
+    loaded = ModeCollapseLab.load(path)
+    assert loaded.config == lab.config and loaded.step_count == 40
+    assert loaded.history["metrics"] == lab.history["metrics"]
+    torch.testing.assert_close(loaded.samples(50), lab.samples(50))
+    history_only = ModeCollapseLab.load(path, replay=False)
+    assert history_only.step_count == 0 and history_only.history["metrics"] == lab.history["metrics"]
+    (tmp_path / "bad.json").write_text('{"config": {"loss": "nope"}}')
+    with pytest.raises(ValueError, match="not a saved Mode Collapse Lab"):
+        ModeCollapseLab.load(tmp_path / "bad.json")
+
+
+def test_lr_decay_and_noise_annealing():
+    lab = ModeCollapseLab(LabConfig(decay_start=10, decay_steps=10, decay_floor=0.1, instance_noise=0.2,
+                                    noise_anneal_steps=10, **SMALL))
+    assert [round(lab.lr_factor(s), 3) for s in (0, 10, 15, 20, 99)] == [1.0, 1.0, 0.55, 0.1, 0.1]
+    assert lab._tricks().instance_noise == pytest.approx(0.2)
+    lab.step(12)
+    assert lab._tricks().instance_noise == 0.0
+    assert lab.g_optimizer.param_groups[0]["lr"] == pytest.approx(lab.config.g_lr * lab.lr_factor(11))
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(g_lr=-1e-3), "g_lr"), (dict(d_lr=0.0), "d_lr"), (dict(batch_size=0), "batch_size"),
+    (dict(loss="vanilla"), "non-saturating"), (dict(target="ring-9"), "grid-25"),
+    (dict(g_optimizer="adamw"), "rmsprop"), (dict(batch_size=30, pack=4), "multiple of pack"),
+    (dict(label_smoothing=0.1, loss="wgan-gp"), "lsgan"), (dict(beta1=1.5), "beta1"),
+    (dict(unrolled_steps=-1), "unrolled_steps"), (dict(label_flip=0.7), "label_flip"),
+])
+def test_bad_configs_are_refused(changes, message):
+    with pytest.raises(ValueError, match=message):
+        LabConfig(**changes)
+
+
+def test_unknown_preset_and_field_are_refused():
+    with pytest.raises(ValueError, match="collapse"):
+        lab_module.preset("magic")
+    with pytest.raises(ValueError, match="unknown LabConfig field"):
+        LabConfig().replace(learning_rate=1.0)
