@@ -1,0 +1,276 @@
+"""Stacked-Fashion-MNIST: the 1,000-mode Stacked-MNIST protocol, on Fashion-MNIST, for a DCGAN (packed D).
+
+Protocol (Metz et al., 2017; Srivastava et al., 2017 "VEEGAN"; Lin et al., 2018 "PacGAN"), with Fashion-MNIST in
+place of MNIST:
+  * data: three independent random training images stacked as the channels of one (3, 28, 28) image, so there are
+    10³ = 1,000 modes (class triplets), equally likely;
+  * evaluation: 26,000 generated images; the course classifier (``classifier.get_fashion_classifier``, lesson 04)
+    labels each channel; a mode is a distinct predicted triplet (a, b, c) -> 100a + 10b + c;
+  * reported: the number of modes hit at least once, and KL(p ‖ U) = Σ_m p_m log(p_m · 1000) of the mode
+    histogram p to the uniform distribution over the 1,000 modes (0: perfectly even; log 1000 ≈ 6.91: one mode).
+  * the same numbers for 26,000 *real* stacked images through the same classifier: the classifier errs and
+    confuses some classes (shirt / T-shirt), so real data is the floor any generator should be judged against.
+
+Published anchors on Stacked-MNIST (PacGAN, Table 3): DCGAN 99 modes / KL 3.40, VEEGAN 150 / 2.95,
+PacDCGAN2 1000 / 0.06. The model here is ``models.dcgan`` with ``out_channels = in_channels = 3``; the
+discriminator is *packed* (PacGAN): it judges ``pack`` samples at once, concatenated along channels.
+
+The run is a small state machine persisted in one checkpoint (atomic writes), so an interrupted run resumes:
+``train`` (every ``--checkpoint-every`` steps) -> ``evaluate`` -> ``done`` (a finished run only prints).
+
+    python benchmarks/stacked_fmnist.py                 # full: 15,000 steps (long: run it under the heavy lock)
+    python benchmarks/stacked_fmnist.py --quick --json  # seconds: a smoke run with tiny sizes
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+NUM_CLASSES = 10
+CHANNELS = 3
+NUM_MODES = NUM_CLASSES ** CHANNELS
+PUBLISHED = (("DCGAN (PacGAN Table 3, Stacked-MNIST)", 99, 3.40), ("VEEGAN", 150, 2.95),
+             ("PacDCGAN2", 1000, 0.06))
+TARGET_MODES, TARGET_KL = 990, 0.15
+STATES = ("train", "evaluate", "done")
+
+
+# ------------------------------------------------------------------------------------------ data and metrics
+def stack_images(images: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Stack grey images as channels: images (N, 1, 28, 28), index (M, 3) -> (M, 3, 28, 28)."""
+    if images.ndim != 4 or images.shape[1] != 1:
+        raise ValueError(f"images must have shape (N, 1, H, W), got {tuple(images.shape)}")
+    if index.ndim != 2 or index.shape[1] != CHANNELS:
+        raise ValueError(f"index must have shape (M, {CHANNELS}), got {tuple(index.shape)}")
+    return images[index].squeeze(2)  # (M, 3, 1, H, W) -> (M, 3, H, W)
+
+
+def random_triplets(count: int, pool: int, rng: torch.Generator) -> torch.Tensor:
+    """(count, 3) independent uniform indices into a pool of ``pool`` images."""
+    return torch.randint(pool, (count, CHANNELS), generator=rng)
+
+
+def triplet_ids(classes: torch.Tensor) -> torch.Tensor:
+    """Class triplets (M, 3) in 0..9 -> mode ids (M,) = 100a + 10b + c in 0..999."""
+    if classes.ndim != 2 or classes.shape[1] != CHANNELS:
+        raise ValueError(f"classes must have shape (M, {CHANNELS}), got {tuple(classes.shape)}")
+    if classes.numel() and (classes.min() < 0 or classes.max() >= NUM_CLASSES):
+        raise ValueError(f"classes must lie in [0, {NUM_CLASSES}), got {classes.min().item()}..{classes.max().item()}")
+    weights = torch.tensor([NUM_CLASSES ** 2, NUM_CLASSES, 1], dtype=classes.dtype)
+    return (classes * weights).sum(dim=1)  # (M, 3) -> (M,)
+
+
+def mode_statistics(ids: torch.Tensor, num_modes: int = NUM_MODES) -> dict:
+    """Modes hit and KL(p ‖ U) = Σ_m p_m log(p_m · num_modes) (nats; 0 · log 0 = 0) of a mode-id histogram."""
+    if ids.ndim != 1 or ids.numel() == 0:
+        raise ValueError(f"ids must be a non-empty 1-D tensor, got shape {tuple(ids.shape)}")
+    counts = torch.bincount(ids, minlength=num_modes).double()
+    if counts.numel() > num_modes:
+        raise ValueError(f"mode ids must lie in [0, {num_modes}), got max {ids.max().item()}")
+    p = counts / counts.sum()
+    present = p > 0
+    kl = (p[present] * torch.log(p[present] * num_modes)).sum().item()
+    return {"modes": int(present.sum()), "kl": kl, "samples": int(ids.numel())}
+
+
+@torch.no_grad()
+def classify_channels(classifier: nn.Module, images: torch.Tensor, batch_size: int = 1500) -> torch.Tensor:
+    """Predicted class of every channel: images (M, 3, 28, 28) in [-1, 1] -> (M, 3)."""
+    if images.ndim != 4 or images.shape[1] != CHANNELS:
+        raise ValueError(f"images must have shape (M, {CHANNELS}, 28, 28), got {tuple(images.shape)}")
+    classifier.eval()
+    flat = images.reshape(-1, 1, *images.shape[2:])  # (M, 3, H, W) -> (3M, 1, H, W)
+    predicted = [classifier(flat[i:i + batch_size]).argmax(dim=1) for i in range(0, flat.shape[0], batch_size)]
+    return torch.cat(predicted).view(-1, CHANNELS)  # (3M,) -> (M, 3)
+
+
+# ---------------------------------------------------------------------------------------------------- model
+class PackedDiscriminator(nn.Module):
+    """PacGAN: D judges ``pack`` samples at once, (B, C, H, W) -> (B/pack, pack·C, H, W) -> logits (B/pack,)."""
+
+    def __init__(self, in_channels: int = CHANNELS, base_channels: int = 32, pack: int = 2):
+        super().__init__()
+        from gan_course.models import dcgan
+
+        if not isinstance(pack, int) or pack < 1:
+            raise ValueError(f"pack must be a positive int, got {pack!r}")
+        self.in_channels, self.pack = in_channels, pack
+        self.body = dcgan.DCGANDiscriminator(in_channels * pack, base_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != self.in_channels or x.shape[0] % self.pack:
+            raise ValueError(f"PackedDiscriminator expects (B, {self.in_channels}, 28, 28) with B a multiple of "
+                             f"pack={self.pack}, got {tuple(x.shape)}")
+        packed = x.reshape(x.shape[0] // self.pack, self.pack * self.in_channels, *x.shape[2:])
+        return self.body(packed)  # (B/pack, pack·C, H, W) -> (B/pack,)
+
+
+@dataclass
+class BenchmarkConfig:
+    steps: int = 15000
+    batch_size: int = 64
+    latent_dim: int = 64
+    base_channels: int = 32
+    pack: int = 2
+    lr: float = 2e-4
+    samples: int = 26000  # generated (and real) stacked images evaluated
+    checkpoint_every: int = 500
+    train_limit: int | None = None  # training images the triplets are drawn from (None: all 60,000)
+    seed: int = 0
+    quick: bool = False
+
+
+QUICK = dict(steps=30, batch_size=16, base_channels=8, samples=1000, checkpoint_every=10, train_limit=3000)
+
+
+def build(config: BenchmarkConfig):
+    from gan_course.models import dcgan
+
+    torch.manual_seed(config.seed)
+    generator = dcgan.DCGANGenerator(config.latent_dim, config.base_channels, out_channels=CHANNELS)
+    discriminator = PackedDiscriminator(CHANNELS, config.base_channels, config.pack)
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    return generator, discriminator, g_optimizer, d_optimizer
+
+
+def checkpoint_file(config: BenchmarkConfig) -> Path:
+    from gan_course import checkpoints
+
+    name = f"stacked_fmnist_s{config.seed}_p{config.pack}_c{config.base_channels}"
+    return checkpoints.checkpoint_path(name)
+
+
+def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
+    """Drive the state machine train -> evaluate -> done; return the results dict."""
+    from gan_course import checkpoints, gan_training
+    from gan_course.classifier import get_fashion_classifier
+    from gan_course.data import fashion_mnist
+
+    generator, discriminator, g_optimizer, d_optimizer = build(config)
+    path = checkpoint_file(config)
+    rng = torch.Generator().manual_seed(config.seed)
+    state = {"phase": "train", "step": 0, "seconds": 0.0, "history": {}, "results": None}
+    if resume and path.is_file():
+        saved = checkpoints.load(path)
+        if saved.get("config") == asdict(config):
+            state = {k: saved[k] for k in state}
+            generator.load_state_dict(saved["generator"])
+            discriminator.load_state_dict(saved["discriminator"])
+            g_optimizer.load_state_dict(saved["g_optimizer"])
+            d_optimizer.load_state_dict(saved["d_optimizer"])
+            rng.set_state(saved["rng"])
+            log(f"resumed from {path}: phase {state['phase']}, step {state['step']}")
+
+    def save():
+        checkpoints.save({**state, "config": asdict(config), "generator": generator.state_dict(),
+                          "discriminator": discriminator.state_dict(), "g_optimizer": g_optimizer.state_dict(),
+                          "d_optimizer": d_optimizer.state_dict(), "rng": rng.get_state()}, path)
+
+    train = fashion_mnist.load_fashion_mnist("train", value_range=(-1.0, 1.0), limit=config.train_limit).images
+    if state["phase"] == "train":
+        generator.train()
+        discriminator.train()
+        start = time.perf_counter()
+        while state["step"] < config.steps:
+            step = state["step"]
+            real = stack_images(train, random_triplets(config.batch_size, len(train), rng))
+            d_stats = gan_training.discriminator_step(generator, discriminator, d_optimizer, real, rng=rng,
+                                                      step=step)
+            g_stats = gan_training.generator_step(generator, discriminator, g_optimizer, config.batch_size,
+                                                  rng=rng, step=step)
+            for key, value in {**d_stats, **g_stats}.items():
+                state["history"].setdefault(key, []).append(round(value, 4))
+            state["step"] = step + 1
+            if state["step"] % config.checkpoint_every == 0 or state["step"] == config.steps:
+                state["seconds"] += time.perf_counter() - start
+                start = time.perf_counter()
+                save()
+                log(f"step {state['step']}/{config.steps}  d_loss {d_stats['d_loss']:.3f}  "
+                    f"g_loss {g_stats['g_loss']:.3f}  {state['seconds']:.0f} s")
+        state["phase"] = "evaluate"
+        save()
+    if state["phase"] == "evaluate":
+        classifier, info = get_fashion_classifier(train_if_missing=True, progress=False)
+        eval_start = time.perf_counter()
+        generator.eval()
+        fake_rng = torch.Generator().manual_seed(config.seed + 1)
+        with torch.no_grad():
+            fake = torch.cat([generator(generator.sample_latent(min(1000, config.samples - i), fake_rng))
+                              for i in range(0, config.samples, 1000)])
+        fake_stats = mode_statistics(triplet_ids(classify_channels(classifier, fake)))
+        real_rng = torch.Generator().manual_seed(config.seed + 2)
+        real = stack_images(train, random_triplets(config.samples, len(train), real_rng))
+        real_stats = mode_statistics(triplet_ids(classify_channels(classifier, real)))
+        state["results"] = {
+            "generated": fake_stats, "real": real_stats, "steps": state["step"],
+            "train_seconds": round(state["seconds"], 1), "eval_seconds": round(time.perf_counter() - eval_start, 1),
+            "classifier_test_accuracy": info.get("test_accuracy"),
+            "target_met": fake_stats["modes"] >= TARGET_MODES and fake_stats["kl"] <= TARGET_KL,
+            "config": asdict(config), "threads": torch.get_num_threads(), "torch": str(torch.__version__)}
+        state["phase"] = "done"
+        save()
+    return state["results"]
+
+
+def table(results: dict) -> str:
+    """The results as a plain-text table, with the published Stacked-MNIST anchors beside them."""
+    config = results["config"]
+    rows = [("model", "modes (of 1000)", "KL to uniform", "steps"),
+            (f"DCGAN, pack {config['pack']} (this run)", str(results["generated"]["modes"]),
+             f"{results['generated']['kl']:.3f}", str(results["steps"])),
+            ("real stacked Fashion-MNIST (same classifier)", str(results["real"]["modes"]),
+             f"{results['real']['kl']:.3f}", "-")]
+    rows += [(f"{name} [published]", str(modes), f"{kl:.2f}", "-") for name, modes, kl in PUBLISHED]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    accuracy = results.get("classifier_test_accuracy")
+    lines.append(f"{results['generated']['samples']} samples each; classifier test accuracy "
+                 f"{accuracy if accuracy is None else round(accuracy, 4)}; train {results['train_seconds']} s, "
+                 f"evaluate {results['eval_seconds']} s on {results['threads']} threads; target "
+                 f"(>= {TARGET_MODES} modes, KL <= {TARGET_KL}) {'met' if results['target_met'] else 'NOT met'}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--pack", type=int)
+    parser.add_argument("--samples", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--base-channels", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in seconds")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    parser.add_argument("--no-resume", action="store_true", help="ignore a saved state and start again")
+    args = parser.parse_args(argv)
+    if args.quick:
+        os.environ["GAN_COURSE_QUICK"] = "1"  # the quick classifier and '-quick' checkpoint names
+    from gan_course import runtime
+
+    runtime.set_threads()
+    values = dict(QUICK, quick=True) if args.quick else {}
+    for name in ("steps", "pack", "samples", "batch_size", "base_channels"):
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    config = BenchmarkConfig(seed=args.seed, **values)
+    log = (lambda message: print(message, file=sys.stderr)) if args.json else print
+    results = run(config, resume=not args.no_resume, log=log)
+    print(json.dumps(results, indent=2) if args.json else table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

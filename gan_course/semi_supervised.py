@@ -1,0 +1,190 @@
+"""The discriminator as a semi-supervised classifier (Salimans et al., 2016, "Improved Techniques for Training GANs").
+
+D outputs K class logits l_1..l_K. The (K + 1)-th class "fake" gets the fixed logit 0, which loses nothing (softmax
+is unchanged by adding a constant to all K + 1 logits), so with Z = Σ_k exp(l_k):
+
+    p(fake | x) = 1 / (Z + 1),   D(x) = p(real | x) = Z / (Z + 1) = σ(log Z),   log Z = logsumexp_k l_k.
+
+Losses: supervised L_sup = −E_{(x,y) labelled}[log softmax(l(x))_y] (an ordinary K-class cross-entropy), and
+unsupervised L_unsup = −E_x[log D(x)] − E_z[log(1 − D(G(z)))] = E[softplus(−log Z(x))] + E[softplus(log Z(G(z)))]
+on unlabelled and generated images. The generator uses feature matching, L_G = ‖E f(x) − E f(G(z))‖², on D's
+penultimate features f. The supervised baseline is the same network trained with L_sup only on the same labels.
+Used in lesson 13.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_course import gan_training
+from gan_course.models import dcgan
+
+IMAGE_SIZE = 28
+FEATURES = 128
+
+
+class SemiSupervisedDiscriminator(nn.Module):
+    """Images (B, 1, 28, 28) → K class logits (B, K); ``features`` (B, 128) is what feature matching compares.
+
+    Strided convolutions with LeakyReLU and dropout, no BatchNorm (a batch of fakes must not share statistics with
+    a batch of real images), optional Gaussian input noise while training.
+    """
+
+    def __init__(self, num_classes: int = 10, base_channels: int = 32, dropout: float = 0.3,
+                 input_noise: float = 0.15):
+        super().__init__()
+        dcgan._check_positive(num_classes=num_classes, base_channels=base_channels)
+        if not 0 <= dropout < 1 or input_noise < 0:
+            raise ValueError(f"dropout must lie in [0, 1) and input_noise be >= 0, got {dropout}, {input_noise}")
+        self.num_classes, self.input_noise = num_classes, input_noise
+        wide = 2 * base_channels
+        self.body = nn.Sequential(
+            nn.Conv2d(1, base_channels, 4, 2, 1), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # 28 -> 14
+            nn.Conv2d(base_channels, wide, 4, 2, 1), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # 14 -> 7
+            nn.Flatten(),  # (B, 2C, 7, 7) -> (B, 2C*49)
+            nn.Linear(wide * 49, FEATURES), nn.LeakyReLU(0.2))
+        self.classes = nn.Linear(FEATURES, num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or tuple(x.shape[1:]) != (1, IMAGE_SIZE, IMAGE_SIZE):
+            raise ValueError(f"SemiSupervisedDiscriminator expects images (B, 1, 28, 28), got {tuple(x.shape)}")
+        if self.training and self.input_noise > 0:
+            x = x + self.input_noise * torch.randn_like(x)
+        return self.body(x)  # (B, 1, 28, 28) -> (B, 128)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classes(self.features(x))  # (B, 128) -> (B, K)
+
+
+def real_fake_logit(class_logits: torch.Tensor) -> torch.Tensor:
+    """The logit of D(x) = Z/(Z + 1): log Z = logsumexp_k l_k, (B, K) -> (B,)."""
+    if class_logits.ndim != 2:
+        raise ValueError(f"class logits must have shape (B, K), got {tuple(class_logits.shape)}")
+    return torch.logsumexp(class_logits, dim=1)
+
+
+def unsupervised_discriminator_loss(real_class_logits: torch.Tensor, fake_class_logits: torch.Tensor) -> torch.Tensor:
+    """−E[log D(x)] − E[log(1 − D(G(z)))] with D = σ(log Z): E[softplus(−log Z_real)] + E[softplus(log Z_fake)]."""
+    return (F.softplus(-real_fake_logit(real_class_logits)).mean()
+            + F.softplus(real_fake_logit(fake_class_logits)).mean())
+
+
+def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
+    """‖E f(x) − E f(G(z))‖² over the batch means of D's features (B, F)."""
+    return ((real_features.mean(dim=0) - fake_features.mean(dim=0)) ** 2).sum()
+
+
+def select_labelled(labels: torch.Tensor, per_class: int = 10, seed: int = 0) -> torch.Tensor:
+    """Indices of ``per_class`` random examples of every class (sorted by class), shape (K·per_class,)."""
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {tuple(labels.shape)}")
+    rng = torch.Generator().manual_seed(seed)
+    chosen = []
+    for k in range(int(labels.max()) + 1):
+        members = torch.nonzero(labels == k).squeeze(1)
+        if len(members) < per_class:
+            raise ValueError(f"class {k} has only {len(members)} examples, fewer than per_class={per_class}")
+        chosen.append(members[torch.randperm(len(members), generator=rng)[:per_class]])
+    return torch.cat(chosen)
+
+
+@dataclass
+class SemiSupervisedConfig:
+    """One run of the semi-supervised GAN (and, with the same numbers, of its supervised baseline)."""
+    steps: int = 2000
+    batch_size: int = 64  # unlabelled and generated images per step
+    lr: float = 3e-4
+    unsupervised_weight: float = 1.0  # λ in L_D = L_sup + λ·L_unsup
+    latent_dim: int = 64
+    base_channels: int = 32
+    dropout: float = 0.3
+    input_noise: float = 0.15
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "latent_dim", "base_channels"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
+        if self.lr <= 0 or self.unsupervised_weight < 0:
+            raise ValueError(f"lr must be > 0 and unsupervised_weight >= 0, got {self.lr}, {self.unsupervised_weight}")
+
+
+def _classifier(config: SemiSupervisedConfig) -> SemiSupervisedDiscriminator:
+    torch.manual_seed(config.seed)
+    return SemiSupervisedDiscriminator(base_channels=config.base_channels, dropout=config.dropout,
+                                       input_noise=config.input_noise)
+
+
+def _check(images: torch.Tensor, labels: torch.Tensor | None = None) -> None:
+    if images.ndim != 4 or tuple(images.shape[1:]) != (1, IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(f"images must have shape (N, 1, 28, 28), got {tuple(images.shape)}")
+    if labels is not None and labels.shape != (images.shape[0],):
+        raise ValueError(f"labels must have shape ({images.shape[0]},), got {tuple(labels.shape)}")
+
+
+def train_supervised(labelled_images: torch.Tensor, labelled_labels: torch.Tensor,
+                     config: SemiSupervisedConfig) -> tuple[SemiSupervisedDiscriminator, dict[str, list[float]]]:
+    """The baseline: the same network, L_sup only, full batches of the labelled set for ``config.steps`` steps."""
+    _check(labelled_images, labelled_labels)
+    classifier = _classifier(config)
+    optimizer = torch.optim.Adam(classifier.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    history: dict[str, list[float]] = {"supervised_loss": []}
+    classifier.train()
+    for step in range(config.steps):
+        loss = F.cross_entropy(classifier(labelled_images), labelled_labels)
+        gan_training.check_finite({"supervised_loss": loss.item()}, step)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        history["supervised_loss"].append(loss.item())
+    classifier.eval()
+    return classifier, history
+
+
+def train_semi_supervised(labelled_images: torch.Tensor, labelled_labels: torch.Tensor,
+                          unlabelled_images: torch.Tensor, config: SemiSupervisedConfig
+                          ) -> tuple[SemiSupervisedDiscriminator, nn.Module, dict[str, list[float]]]:
+    """Train D on L_sup + λ·L_unsup (labelled, unlabelled, generated) and G by feature matching.
+
+    Returns the classifier (D, in eval mode), the generator and the per-step history.
+    """
+    _check(labelled_images, labelled_labels)
+    _check(unlabelled_images)
+    classifier = _classifier(config)
+    generator = dcgan.DCGANGenerator(config.latent_dim, config.base_channels)
+    rng = torch.Generator().manual_seed(config.seed)
+    d_optimizer = torch.optim.Adam(classifier.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    history: dict[str, list[float]] = {}
+    classifier.train()
+    generator.train()
+    for step in range(config.steps):
+        unlabelled = unlabelled_images[torch.randint(len(unlabelled_images), (config.batch_size,), generator=rng)]
+        with torch.no_grad():
+            fake = generator(generator.sample_latent(config.batch_size, rng))
+        supervised = F.cross_entropy(classifier(labelled_images), labelled_labels)
+        unsupervised = unsupervised_discriminator_loss(classifier(unlabelled), classifier(fake))
+        d_loss = supervised + config.unsupervised_weight * unsupervised
+        stats = gan_training.check_finite({"supervised_loss": supervised.item(),
+                                           "unsupervised_loss": unsupervised.item()}, step)
+        d_optimizer.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_optimizer.step()
+        with gan_training.frozen(classifier):  # G's step must not move D
+            fake = generator(generator.sample_latent(config.batch_size, rng))
+            with torch.no_grad():
+                real_features = classifier.features(unlabelled)
+            g_loss = feature_matching_loss(real_features, classifier.features(fake))
+            stats["g_loss"] = gan_training.check_finite({"g_loss": g_loss.item()}, step)["g_loss"]
+            g_optimizer.zero_grad(set_to_none=True)
+            g_loss.backward()
+            g_optimizer.step()
+        for key, value in stats.items():
+            history.setdefault(key, []).append(value)
+    classifier.eval()
+    generator.eval()
+    return classifier, generator, history
