@@ -45,6 +45,10 @@ OPTIMIZERS = {
     "sgd": lambda params, lr, betas: torch.optim.SGD(params, lr=lr),
 }
 SAVE_FORMAT = 1
+# Fields the running lab can take on the fly (read at every step); any other change rebuilds the networks.
+LIVE_FIELDS = frozenset({"loss", "g_lr", "d_lr", "d_steps", "label_smoothing", "label_flip", "instance_noise",
+                         "noise_anneal_steps", "gp_weight", "unrolled_steps", "decay_start", "decay_steps",
+                         "decay_floor", "eval_every"})
 
 
 @dataclass
@@ -178,6 +182,17 @@ class ModeCollapseLab:
         self.seconds = 0.0
         self.paused_reason: str | None = None
         self.history: dict = {"losses": {"step": [], "d_loss": [], "g_loss": []}, "metrics": []}
+
+    def configure(self, config: LabConfig) -> bool:
+        """Adopt ``config``; keeps training when only ``LIVE_FIELDS`` changed, else resets. Returns True on reset."""
+        config = config.validate()
+        old, new = self.config.to_dict(), config.to_dict()
+        changed = {name for name in new if new[name] != old[name]}
+        self.config = config
+        if changed - LIVE_FIELDS:
+            self.reset()
+            return True
+        return False
 
     # ---- training -----------------------------------------------------------------------------------------
     def _tricks(self) -> gan_training.Tricks:
