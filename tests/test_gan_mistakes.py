@@ -4,10 +4,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_course import gan_mistakes, gan_training, losses
+from gan_course import gan_mistakes, gan_training, losses, runtime
 
 TOY_STEPS = 80
 IMAGE_STEPS = 40
+
+
+@pytest.fixture(autouse=True)
+def _threads():
+    """Honour GAN_COURSE_THREADS (the test runs share a few cores; oversubscribed threads only spin)."""
+    runtime.set_threads()
 
 
 def test_the_two_generator_losses_match_their_formulas():

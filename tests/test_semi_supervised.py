@@ -4,7 +4,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_course import semi_supervised
+from gan_course import runtime, semi_supervised
+
+
+@pytest.fixture(autouse=True)
+def _threads():
+    """Honour GAN_COURSE_THREADS (the test runs share a few cores; oversubscribed threads only spin)."""
+    runtime.set_threads()
 
 
 def test_real_fake_logit_is_the_k_plus_one_class_softmax():
@@ -64,7 +70,7 @@ def _toy_problem(count=400, seed=0):
 def test_both_trainers_learn_a_separable_toy_and_keep_the_labelled_set():
     images, labels = _toy_problem()
     index = semi_supervised.select_labelled(labels[:200], per_class=2)
-    config = semi_supervised.SemiSupervisedConfig(steps=40, batch_size=32, base_channels=8, lr=1e-3)
+    config = semi_supervised.SemiSupervisedConfig(steps=25, batch_size=16, base_channels=8, lr=1e-3)
     baseline, history = semi_supervised.train_supervised(images[index], labels[index], config)
     classifier, generator, ssl_history = semi_supervised.train_semi_supervised(
         images[index], labels[index], images[:200], config)
