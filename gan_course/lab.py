@@ -45,6 +45,7 @@ OPTIMIZERS = {
     "sgd": lambda params, lr, betas: torch.optim.SGD(params, lr=lr),
 }
 SAVE_FORMAT = 1
+COLLAPSE_WARMUP = 250  # G steps before a drop in mode count can count as the moment of collapse
 # Fields the running lab can take on the fly (read at every step); any other change rebuilds the networks.
 LIVE_FIELDS = frozenset({"loss", "g_lr", "d_lr", "d_steps", "label_smoothing", "label_flip", "instance_noise",
                          "noise_anneal_steps", "gp_weight", "unrolled_steps", "decay_start", "decay_steps",
@@ -143,7 +144,7 @@ class LabConfig:
 PRESETS: dict[str, LabConfig] = {
     "collapse": LabConfig(g_lr=2e-4, d_lr=2e-4),
     "cure": LabConfig(g_lr=2e-4, d_lr=2e-4, loss="lsgan"),
-    "course-best": LabConfig(pack=4, batch_size=512, ema=0.999, decay_start=4000, decay_steps=6000,
+    "course-best": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, decay_start=3000, decay_steps=5000,
                              decay_floor=0.0, eval_every=500),
 }
 
@@ -303,14 +304,16 @@ class ModeCollapseLab:
 
     @property
     def collapse_step(self) -> int | None:
-        """The first recorded step where the mode count fell to half its running best or less (best ≥ 2).
+        """The first recorded step, after a warm-up of ``COLLAPSE_WARMUP`` G steps, where the mode count fell to
+        half its running best or less (best ≥ 2).
 
         A generator that spreads out covers more and more modes, so its count never halves; one that hops onto a
-        few modes loses half of what it had. ``None`` while that has not happened.
+        few modes loses half of what it had. The warm-up ignores the first noisy evaluations of a generator that is
+        still finding the data. ``None`` while that has not happened.
         """
         best = 0
         for row in self.history["metrics"]:
-            if best >= 2 and row["modes"] <= best / 2:
+            if row["step"] >= COLLAPSE_WARMUP and best >= 2 and row["modes"] <= best / 2:
                 return row["step"]
             best = max(best, row["modes"])
         return None

@@ -18,6 +18,7 @@ import math
 
 import ipywidgets as widgets
 import numpy as np
+import PIL.Image
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -72,7 +73,12 @@ class LabView:
         self.ax_modes.legend(loc="lower right", fontsize=8)
         self.ax_modes.set(title="mode coverage", xlabel="G step")
         self.figure.tight_layout()
-        self.target = None
+        self.moving = [self.heat, self.real, self.fake, self.arrow_points, self.arrows, self.arrow_real,
+                       self.d_line, self.g_line, self.modes_line, self.collapse_line]
+        for artist in self.moving:
+            artist.set_animated(True)  # left out of full draws; drawn on top of the cached background
+        self.target, self.background, self._drawn_limits = None, None, None
+        self.loss_range = (0.0, 1.5)
 
     def _set_target(self, lab: lab_engine.ModeCollapseLab) -> None:
         extent = 1.5 * lab.data_scale
@@ -83,10 +89,26 @@ class LabView:
         self.real.set_offsets(real)
         self.arrow_real.set_offsets(lab.distribution.modes.numpy())
         self.ax_modes.set_ylim(-0.5, len(lab.distribution.modes) + 0.5)
-        self.target = lab.config.target
+        self.target, self._drawn_limits, self.loss_range = lab.config.target, None, (0.0, 1.5)
+
+    def _limits(self, lab: lab_engine.ModeCollapseLab, losses_seen: np.ndarray) -> tuple:
+        """Axis limits that change rarely (x doubles, y widens), so most redraws reuse the drawn background."""
+        x_max = 2 ** max(7, math.ceil(math.log2(max(lab.step_count, 1))))
+        low, high = self.loss_range
+        if losses_seen.size:
+            seen_low, seen_high = float(losses_seen.min()), float(losses_seen.max())
+            if seen_low < low or seen_high > high:
+                pad = 0.25 * max(seen_high - seen_low, 0.1)
+                low, high = min(low, seen_low - pad), max(high, seen_high + pad)
+        self.loss_range = (low, high)
+        return lab.config.target, x_max, low, high
 
     def update(self, lab: lab_engine.ModeCollapseLab) -> bytes:
-        """Move every artist to the lab's current state and return the figure as PNG bytes."""
+        """Move every artist to the lab's current state and return the figure as PNG bytes.
+
+        The axes, ticks and titles are drawn once into a cached background; a redraw restores it and draws only
+        the moving artists (blitting), unless an axis limit had to change.
+        """
         if self.target != lab.config.target:
             self._set_target(lab)
         if not lab.paused_reason:
@@ -109,19 +131,32 @@ class LabView:
         loss_history = lab.history["losses"]
         steps = np.asarray(loss_history["step"])
         stride = max(1, len(steps) // 500)  # at most ~500 points per curve keeps redraws fast
-        self.d_line.set_data(steps[::stride], np.asarray(loss_history["d_loss"])[::stride])
-        self.g_line.set_data(steps[::stride], np.asarray(loss_history["g_loss"])[::stride])
-        self.ax_losses.relim()
-        self.ax_losses.autoscale_view()
+        d_losses = np.asarray(loss_history["d_loss"])[::stride]
+        g_losses = np.asarray(loss_history["g_loss"])[::stride]
+        self.d_line.set_data(steps[::stride], d_losses)
+        self.g_line.set_data(steps[::stride], g_losses)
         rows = lab.history["metrics"]
         self.modes_line.set_data([r["step"] for r in rows], [r["modes"] for r in rows])
-        self.ax_modes.set_xlim(0, max(10, lab.step_count))
         collapse = lab.collapse_step
         self.collapse_line.set_visible(collapse is not None)
         if collapse is not None:
             self.collapse_line.set_xdata([collapse, collapse])
+        limits = self._limits(lab, np.concatenate([d_losses, g_losses]))
+        if limits != self._drawn_limits:
+            _, x_max, low, high = limits
+            self.ax_losses.set(xlim=(0, x_max), ylim=(low, high))
+            self.ax_modes.set_xlim(0, x_max)
+            self.canvas.draw()  # full draw without the animated (moving) artists
+            self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+            self._drawn_limits = limits
+        else:
+            self.canvas.restore_region(self.background)
+        for artist in self.moving:
+            artist.axes.draw_artist(artist)
+        width, height = self.canvas.get_width_height()
+        image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buffer = io.BytesIO()
-        self.canvas.print_png(buffer)
+        image.convert("RGB").save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
 
 
