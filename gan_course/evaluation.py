@@ -45,17 +45,19 @@ def _check_images(images: Tensor, name: str = "images") -> None:
 
 
 def gaussian_statistics(features: Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean (D,) and unbiased covariance (D, D) of features (N, D), in float64."""
-    x = np.asarray(features.detach().cpu() if isinstance(features, Tensor) else features, dtype=np.float64)
+    """Mean (D,) and unbiased covariance Σ = XcᵀXc / (N − 1) (D, D) of features (N, D), in float64."""
+    x = torch.as_tensor(features).detach().cpu().double()
     if x.ndim != 2 or x.shape[0] < 2:
-        raise ValueError(f"features must have shape (N, D) with N >= 2, got {x.shape}")
-    return x.mean(axis=0), np.cov(x, rowvar=False)
+        raise ValueError(f"features must have shape (N, D) with N >= 2, got {tuple(x.shape)}")
+    mean = x.mean(dim=0)  # (D,)
+    centred = x - mean  # (N, D)
+    return mean.numpy(), (centred.T @ centred / (x.shape[0] - 1)).numpy()
 
 
-def _symmetric_sqrt(matrix: np.ndarray) -> np.ndarray:
+def _symmetric_sqrt(matrix: Tensor) -> Tensor:
     """Square root of a symmetric positive semi-definite matrix via its eigen-decomposition A = V Λ Vᵀ → V Λ^½ Vᵀ."""
-    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
-    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+    values, vectors = torch.linalg.eigh((matrix + matrix.T) / 2)
+    return (vectors * values.clamp(min=0).sqrt()) @ vectors.T
 
 
 def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray, cov_b: np.ndarray) -> float:
@@ -63,18 +65,19 @@ def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray, 
 
     d² = ‖μ_a − μ_b‖² + tr(Σ_a + Σ_b − 2 (Σ_a Σ_b)^½), with tr (Σ_a Σ_b)^½ = Σ √λ_i(Σ_a^½ Σ_b Σ_a^½): the
     eigenvalues of a symmetric PSD matrix, so no complex parts to discard as with a general ``sqrtm``.
+    (Computed with torch in float64: it follows the course's thread setting, NumPy's BLAS would not.)
     """
-    mean_a, mean_b = np.asarray(mean_a, np.float64), np.asarray(mean_b, np.float64)
-    cov_a, cov_b = np.atleast_2d(np.asarray(cov_a, np.float64)), np.atleast_2d(np.asarray(cov_b, np.float64))
-    dim = mean_a.shape[0]
+    mean_a, mean_b = (torch.as_tensor(np.asarray(m, np.float64)) for m in (mean_a, mean_b))
+    cov_a, cov_b = (torch.atleast_2d(torch.as_tensor(np.asarray(c, np.float64))) for c in (cov_a, cov_b))
+    dim = mean_a.shape[0] if mean_a.ndim == 1 else -1
     if mean_a.shape != (dim,) or mean_b.shape != (dim,) or cov_a.shape != (dim, dim) or cov_b.shape != (dim, dim):
-        raise ValueError(f"means must be (D,) and covariances (D, D) with one D; got {mean_a.shape}, "
-                         f"{cov_a.shape}, {mean_b.shape}, {cov_b.shape}")
+        raise ValueError(f"means must be (D,) and covariances (D, D) with one D; got {tuple(mean_a.shape)}, "
+                         f"{tuple(cov_a.shape)}, {tuple(mean_b.shape)}, {tuple(cov_b.shape)}")
     root_a = _symmetric_sqrt(cov_a)
     middle = root_a @ cov_b @ root_a  # (D, D), symmetric PSD
-    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
-    distance = ((mean_a - mean_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_sqrt
-    return float(max(distance, 0.0))
+    trace_sqrt = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0).sqrt().sum()
+    distance = ((mean_a - mean_b) ** 2).sum() + cov_a.trace() + cov_b.trace() - 2 * trace_sqrt
+    return float(max(distance.item(), 0.0))
 
 
 def gaussian_blur(images: Tensor, sigma: float = BLUR_SIGMA) -> Tensor:
@@ -115,6 +118,19 @@ def class_coverage(predicted: Tensor, num_classes: int = NUM_CLASSES,
             "kl_to_uniform": kl}
 
 
+def _matching_head(classifier: nn.Module, probe: Tensor) -> nn.Module | None:
+    """``classifier.classifier`` when logits = classifier.classifier(features) holds on a probe batch (one pass
+    instead of two), else None."""
+    head = getattr(classifier, "classifier", None)
+    if not isinstance(head, nn.Module):
+        return None
+    try:
+        same = torch.allclose(head(classifier.features(probe)), classifier(probe), atol=1e-5)
+    except (RuntimeError, ValueError):
+        return None
+    return head if same else None
+
+
 @torch.no_grad()
 def classify(classifier: nn.Module, images: Tensor, batch_size: int = 1000) -> tuple[Tensor, Tensor]:
     """Penultimate features (N, D) and predicted classes (N,) from ``classifier`` (eval mode, batched)."""
@@ -123,10 +139,13 @@ def classify(classifier: nn.Module, images: Tensor, batch_size: int = 1000) -> t
     classifier.eval()
     features, predicted = [], []
     try:
+        head = _matching_head(classifier, images[:2].float())
         for start in range(0, images.shape[0], batch_size):
             batch = images[start:start + batch_size].float()
-            features.append(classifier.features(batch))  # (b, 1, 28, 28) -> (b, D)
-            predicted.append(classifier(batch).argmax(dim=1))  # (b, K) -> (b,)
+            batch_features = classifier.features(batch)  # (b, 1, 28, 28) -> (b, D)
+            logits = head(batch_features) if head is not None else classifier(batch)  # (b, K)
+            features.append(batch_features)
+            predicted.append(logits.argmax(dim=1))  # (b, K) -> (b,)
     finally:
         classifier.train(was_training)
     return torch.cat(features), torch.cat(predicted)
@@ -175,28 +194,33 @@ class ImageEvaluator:
     """
 
     def __init__(self, classifier: nn.Module | None = None, reference_images: Tensor | None = None,
-                 min_share: float = DEFAULT_MIN_SHARE, cache_file: bool = True):
+                 reference_count: int | None = None, min_share: float = DEFAULT_MIN_SHARE, cache_file: bool = True):
+        if reference_count is not None and (not isinstance(reference_count, int) or reference_count < 2):
+            raise ValueError(f"reference_count must be an int >= 2 or None (all), got {reference_count!r}")
         self.classifier = classifier if classifier is not None else default_classifier()
         self.min_share = min_share
         self._reference_images = reference_images
+        self._reference_count = reference_count
         self._cache_file = cache_file and reference_images is None
-        self._key = (_fingerprint(self.classifier),
+        self._key = (_fingerprint(self.classifier), reference_count,
                      None if reference_images is None else (tuple(reference_images.shape),
                                                             float(reference_images.double().sum())))
 
     def reference_images(self) -> Tensor:
-        """The images the statistics describe (default: the whole Fashion-MNIST test set)."""
+        """The images the statistics describe (default: the Fashion-MNIST test set, its first
+        ``reference_count`` images when given)."""
         if self._reference_images is None:
             from gan_course.data.fashion_mnist import load_fashion_mnist
 
-            self._reference_images = load_fashion_mnist("test").images
+            self._reference_images = load_fashion_mnist("test", limit=self._reference_count).images
         return self._reference_images
 
     def reference_statistics(self) -> tuple[np.ndarray, np.ndarray]:
         """(μ, Σ) of the classifier features of the reference images, cached."""
         if self._key in _STATS_CACHE:
             return _STATS_CACHE[self._key]
-        path = checkpoints.checkpoint_path(f"fcd_stats_{self._key[0]}") if self._cache_file else None
+        path = checkpoints.checkpoint_path(
+            f"fcd_stats_{self._key[0]}_{self._reference_count or 'all'}") if self._cache_file else None
         if path is not None and path.is_file():
             try:
                 state = checkpoints.load(path)

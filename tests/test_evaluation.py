@@ -161,3 +161,21 @@ def test_generate_is_seeded_and_restores_training_mode():
 def test_evaluation_table_formats_rows():
     table = evaluation.evaluation_table({"a": {"fcd": 1.234, "classes_covered": 10, "kl_to_uniform": 0.01}})
     assert "1.23" in table and "10" in table and "0.010" in table
+
+
+def test_classify_uses_one_pass_only_when_the_head_matches():
+    class WithHead(TinyClassifier):
+        def __init__(self, honest):
+            super().__init__()
+            self.classifier, self.honest = self.head, honest
+
+        def forward(self, x):
+            logits = self.head(self.features(x))
+            return logits if self.honest else -logits
+
+    images = torch.rand(20, 1, 28, 28) * 2 - 1
+    for honest in (True, False):
+        model = WithHead(honest)
+        features, predicted = evaluation.classify(model, images, batch_size=7)
+        torch.testing.assert_close(features, model.features(images))
+        torch.testing.assert_close(predicted, model(images).argmax(1))
