@@ -209,7 +209,7 @@ class ModeCollapseLabWidget:
     # ---- drawing ---------------------------------------------------------------------------------------------
     def redraw(self) -> None:
         """Update the figure's artists, the PNG image and the live metrics text."""
-        current = self.lab.metrics()
+        current = self.lab.record_metrics()  # the live curve gets a point per redraw, not only every eval_every
         self.metrics_label.value = f"<b class='lab-metrics'>{html.escape(metrics_text(self.lab, current))}</b>"
         self.image.value = self.view.update(self.lab)
         if self.lab.paused_reason:
