@@ -89,10 +89,10 @@ def test_sequence_classifier_shapes_and_errors():
 
 def test_lstm_learns_a_short_recall_task():
     torch.manual_seed(0)
-    task = sequences.RecallTask(delay=5)
+    task = sequences.RecallTask(delay=4)
     model = rnn.SequenceClassifier("lstm", task.input_dim, 16, task.num_classes, forget_bias=3.0)
     generator = torch.Generator().manual_seed(1)
-    losses = rnn.train_sequence_classifier(model, task.sample, steps=150, generator=generator)
+    losses = rnn.train_sequence_classifier(model, task.sample, steps=100, batch_size=32, generator=generator)
     inputs, labels = task.sample(500, torch.Generator().manual_seed(2))
     with torch.no_grad():
         accuracy = (model(inputs).argmax(1) == labels).float().mean().item()
