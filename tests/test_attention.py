@@ -93,6 +93,18 @@ def test_multi_head_matches_with_cross_attention_and_masks():
     assert (weights[0, :, 4:] == 0).all() and (weights[2, :, 2:] == 0).all()
 
 
+def test_multi_head_matches_with_an_additive_mask_and_padding():
+    ours, reference = paired_modules(seed=2)
+    x = torch.randn(2, 5, 12)
+    bias = torch.randn(5, 5)
+    padding = torch.tensor([[False] * 5, [False, False, False, True, True]])
+    out, weights = ours(x, x, x, key_padding_mask=padding, attn_mask=bias)
+    float_padding = torch.zeros(2, 5).masked_fill(padding, float("-inf"))  # torch wants both masks float
+    ref_out, ref_weights = reference(x, x, x, key_padding_mask=float_padding, attn_mask=bias)
+    torch.testing.assert_close(out, ref_out)
+    torch.testing.assert_close(weights, ref_weights)
+
+
 def test_multi_head_checks_its_inputs():
     ours, _ = paired_modules()
     with pytest.raises(ValueError, match=r"\(B, T, 12\)"):

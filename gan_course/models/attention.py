@@ -103,7 +103,7 @@ class MultiHeadAttention(nn.Module):
             elif mask.dtype == torch.bool:
                 mask = mask & keep
             else:
-                mask = mask.masked_fill(~keep, float("-inf"))
+                mask = torch.where(keep, mask, float("-inf"))  # (T, S) and (B, 1, 1, S) -> (B, 1, T, S)
         out, weights = scaled_dot_product_attention(q, k, v, mask)  # (B, H, T, D/H), (B, H, T, S)
         out = out.transpose(1, 2).reshape(query.shape)  # (B, H, T, D/H) -> (B, T, D)
         out = self.out_proj(self.dropout(out))
