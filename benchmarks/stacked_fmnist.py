@@ -16,7 +16,9 @@ PacDCGAN2 1000 / 0.06. The model here is ``models.dcgan`` with ``out_channels = 
 discriminator is *packed* (PacGAN): it judges ``pack`` samples at once, concatenated along channels.
 
 The run is a small state machine persisted in one checkpoint (atomic writes), so an interrupted run resumes:
-``train`` (every ``--checkpoint-every`` steps) -> ``evaluate`` -> ``done`` (a finished run only prints).
+``train`` (saved every ``checkpoint_every`` steps) -> ``evaluate`` -> ``done`` (a finished run only prints). The
+same command with a larger ``--steps`` continues training; with ``--steps`` equal to the last saved step it just
+evaluates that checkpoint.
 
     python benchmarks/stacked_fmnist.py                 # full: 15,000 steps (long: run it under the heavy lock)
     python benchmarks/stacked_fmnist.py --quick --json  # seconds: a smoke run with tiny sizes
@@ -151,6 +153,11 @@ def checkpoint_file(config: BenchmarkConfig) -> Path:
     return checkpoints.checkpoint_path(name)
 
 
+def _same_run(saved: dict, mine: dict) -> bool:
+    """The same run up to its length: a checkpoint of it may be continued (more steps) or evaluated (fewer)."""
+    return {k: v for k, v in saved.items() if k != "steps"} == {k: v for k, v in mine.items() if k != "steps"}
+
+
 def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
     """Drive the state machine train -> evaluate -> done; return the results dict."""
     from gan_course import checkpoints, gan_training
@@ -163,8 +170,12 @@ def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
     state = {"phase": "train", "step": 0, "seconds": 0.0, "history": {}, "results": None}
     if resume and path.is_file():
         saved = checkpoints.load(path)
-        if saved.get("config") == asdict(config):
+        if _same_run(saved.get("config", {}), asdict(config)) and saved["step"] <= config.steps:
             state = {k: saved[k] for k in state}
+            if state["step"] < config.steps:  # a longer run continues training from the saved step
+                state["phase"], state["results"] = "train", None
+            elif state["results"] is None or state["results"]["steps"] != config.steps:
+                state["phase"] = "evaluate"  # a shorter run stopped here: evaluate what was trained
             generator.load_state_dict(saved["generator"])
             discriminator.load_state_dict(saved["discriminator"])
             g_optimizer.load_state_dict(saved["g_optimizer"])

@@ -93,3 +93,14 @@ def test_quick_run_prints_json(tmp_path, monkeypatch, capsys):
     # a finished run resumes into 'done' and only reports
     assert stacked.main(["--quick", "--json", "--steps", "4", "--samples", "200"]) == 0
     assert json.loads(capsys.readouterr().out)["generated"] == results["generated"]
+
+
+def test_a_longer_run_continues_from_the_saved_state(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(stacked, "checkpoint_file", lambda config: tmp_path / "stacked.pt")
+    stacked.main(["--quick", "--json", "--steps", "3", "--samples", "100"])
+    capsys.readouterr()
+    assert stacked.main(["--quick", "--json", "--steps", "5", "--samples", "100"]) == 0
+    captured = capsys.readouterr()
+    assert "resumed from" in captured.err and "phase train, step 3" in captured.err
+    results = json.loads(captured.out)
+    assert results["steps"] == 5 and results["config"]["steps"] == 5
