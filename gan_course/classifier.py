@@ -40,7 +40,7 @@ class TrainingRecipe:
     seed: int = 0
 
 
-FULL = TrainingRecipe(train_limit=None, test_limit=None, epochs=3)
+FULL = TrainingRecipe(train_limit=None, test_limit=None, epochs=4)
 QUICK = TrainingRecipe(train_limit=2000, test_limit=1000, epochs=1)
 
 
