@@ -248,3 +248,45 @@ def train_image_gan(generator: nn.Module, discriminator: nn.Module, images: Tens
     if path is not None and run.resumed_from != run.step:
         checkpoints.save(_state(run, rng, sampler, schedulers), path)
     return run
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A named lesson run: the loss family, the discriminator's normalisation and the optimizer settings."""
+    name: str
+    loss: str
+    description: str
+    spectral_norm: bool = False
+    batch_norm: bool = True  # in D; a WGAN-GP critic must not use it (the penalty is per sample)
+    label_smoothing: float = 0.0
+    g_lr: float = 2e-4
+    d_lr: float | None = None
+
+    def build(self, steps: int, seed: int = 0):
+        """(generator, discriminator, config) for ``steps`` generator updates, seeded."""
+        from gan_course.models import dcgan
+
+        torch.manual_seed(seed)
+        generator = dcgan.DCGANGenerator()
+        discriminator = dcgan.DCGANDiscriminator(spectral_norm=self.spectral_norm, batch_norm=self.batch_norm)
+        config = ImageGANConfig(steps=steps, batch_size=64, loss=self.loss, g_lr=self.g_lr, d_lr=self.d_lr,
+                                tricks=gan_training.Tricks(label_smoothing=self.label_smoothing), seed=seed)
+        return generator, discriminator, config
+
+
+RECIPES: dict[str, Recipe] = {
+    "dcgan": Recipe("dcgan", "non-saturating", "lesson 11: DCGAN, non-saturating loss, label smoothing 0.1",
+                    label_smoothing=0.1),
+    "wgan-gp": Recipe("wgan-gp", "wgan-gp", "lesson 12: Wasserstein critic + gradient penalty (no BatchNorm in D)",
+                      batch_norm=False),
+    "lsgan": Recipe("lsgan", "lsgan", "lesson 12: least-squares loss"),
+    "hinge-sn": Recipe("hinge-sn", "hinge", "lesson 12: hinge loss, spectral norm in D (no BatchNorm)",
+                       spectral_norm=True, batch_norm=False),
+}
+
+
+def checkpoint_name(recipe: str) -> str:
+    """The checkpoint stem a lesson uses for a recipe (``dcgan_fashion`` for lesson 11, ``stable_<name>`` in 12)."""
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown recipe {recipe!r}; choose one of {list(RECIPES)}")
+    return "dcgan_fashion" if recipe == "dcgan" else f"stable_{recipe}"

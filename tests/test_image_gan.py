@@ -136,3 +136,15 @@ def test_grids_come_from_fixed_noise_and_training_moves_them():
     torch.testing.assert_close(image_gan.draw_grid(run.generator, image_gan.fixed_noise(run.generator, config)),
                                run.grids[-1])
     assert not torch.equal(run.grids[0], run.grids[1])
+
+
+@pytest.mark.parametrize("name", list(image_gan.RECIPES))
+def test_recipes_build_matching_players_that_train(name):
+    generator, discriminator, config = image_gan.RECIPES[name].build(steps=2)
+    assert config.loss == image_gan.RECIPES[name].loss
+    if config.loss == "wgan-gp":  # the per-sample gradient penalty and BatchNorm do not mix
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in discriminator.modules())
+    run = image_gan.train_image_gan(generator, discriminator, fake_images(64), config, progress=False)
+    assert run.step == 2 and image_gan.checkpoint_name(name)
+    with pytest.raises(ValueError, match="unknown recipe"):
+        image_gan.checkpoint_name("bigan")
