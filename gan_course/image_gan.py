@@ -250,6 +250,20 @@ def train_image_gan(generator: nn.Module, discriminator: nn.Module, images: Tens
     return run
 
 
+def feature_matching_loss(discriminator: nn.Module, real_images: Tensor, fake_images: Tensor) -> Tensor:
+    """Feature matching (Salimans et al., 2016): G minimises ‖E f(x) − E f(G(z))‖² with f = D's penultimate features.
+
+    G no longer tries to fool D's final verdict but to match the statistics D uses to judge; ``discriminator``
+    must expose ``features(x) -> (B, F)`` (``DCGANDiscriminator`` does). Real features carry no gradient.
+    """
+    if real_images.shape[1:] != fake_images.shape[1:]:
+        raise ValueError(f"real {tuple(real_images.shape)} and fake {tuple(fake_images.shape)} images differ in shape")
+    with torch.no_grad():
+        real_mean = discriminator.features(real_images).mean(dim=0)  # (B, F) -> (F,)
+    fake_mean = discriminator.features(fake_images).mean(dim=0)  # (B, F) -> (F,)
+    return ((real_mean - fake_mean) ** 2).sum()
+
+
 @dataclass(frozen=True)
 class Recipe:
     """A named lesson run: the loss family, the discriminator's normalisation and the optimizer settings."""

@@ -148,3 +148,16 @@ def test_recipes_build_matching_players_that_train(name):
     assert run.step == 2 and image_gan.checkpoint_name(name)
     with pytest.raises(ValueError, match="unknown recipe"):
         image_gan.checkpoint_name("bigan")
+
+
+def test_feature_matching_loss_matches_its_formula_and_trains_only_through_fakes():
+    generator, discriminator = tiny_models()
+    real, fake = fake_images(8, seed=1), generator(generator.sample_latent(8))
+    loss = image_gan.feature_matching_loss(discriminator, real, fake)
+    expected = ((discriminator.features(real).mean(0) - discriminator.features(fake).mean(0)) ** 2).sum()
+    torch.testing.assert_close(loss, expected)
+    loss.backward()
+    assert all(p.grad is not None for p in generator.parameters())
+    torch.testing.assert_close(image_gan.feature_matching_loss(discriminator, real, real), torch.tensor(0.0))
+    with pytest.raises(ValueError, match="differ in shape"):
+        image_gan.feature_matching_loss(discriminator, real, real[:, :, :14])
