@@ -153,3 +153,15 @@ def test_mismatched_or_malformed_data_is_refused():
         classification.train_classifier(model, torch.zeros(10, 2), torch.zeros(9, dtype=torch.long), epochs=1)
     with pytest.raises(ValueError, match="1-D integer tensor"):
         classification.accuracy(model, torch.zeros(4, 2), torch.zeros(4))
+
+
+def test_progress_bar_path_runs_and_gives_the_same_history(capsys):
+    images, labels = separable_blobs(count=40)
+    runs = []
+    for progress in (True, False):
+        torch.manual_seed(0)
+        model = nn.Linear(2, 2)
+        runs.append(classification.train_classifier(model, images, labels, epochs=2, batch_size=8,
+                                                    generator=torch.Generator().manual_seed(0),
+                                                    progress=progress)["loss"])
+    assert runs[0] == runs[1]

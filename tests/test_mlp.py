@@ -128,3 +128,19 @@ def test_mlp_learns_xor_which_a_single_layer_cannot():
     classification.train_classifier(shallow, x, y, epochs=150, batch_size=16, lr=0.05, progress=False,
                                     generator=torch.Generator().manual_seed(0))
     assert classification.accuracy(shallow, x, y) <= 0.75
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=st.integers(1, 6), in_features=st.integers(1, 9), out_features=st.integers(1, 9),
+       seed=st.integers(0, 10_000))
+def test_steps_and_forward_agree_with_nn_linear_for_any_size(batch, in_features, out_features, seed):
+    torch.manual_seed(seed)
+    layer = mlp.FullyConnected(in_features, out_features)
+    x = torch.randn(batch, in_features)
+    parts = layer.steps(x)
+    assert parts["products"].shape == (batch, out_features, in_features)
+    torch.testing.assert_close(parts["output"], linear_twin(layer)(x))
+    torch.testing.assert_close(layer(x), parts["output"])
