@@ -6,7 +6,7 @@ the file is missing) and use its predictions and ``features`` to judge generated
 
 The recipe: cross-entropy ``CE = -mean_i log softmax(f(x_i))[y_i]`` minimised by Adam with a one-cycle learning
 rate (linear warm-up to ``max_lr`` then cosine decay; Smith & Topin, 2017), which reaches ≥ 91 % test accuracy in
-a few epochs on a laptop CPU. Quick mode trains on a small subset for one short epoch (seconds, about 80 %).
+a few epochs on a laptop CPU. Quick mode trains on 2 000 images for one epoch (seconds, about 75 %).
 """
 
 from __future__ import annotations
