@@ -121,11 +121,11 @@ def test_mlp_learns_xor_which_a_single_layer_cannot():
     y = (x[:, 0] != x[:, 1]).long()
     torch.manual_seed(0)
     deep = mlp.MLP(mlp.MLPConfig(in_features=2, hidden_sizes=(16,), num_classes=2))
-    classification.train_classifier(deep, x, y, epochs=150, batch_size=16, lr=0.05, progress=False,
+    classification.train_classifier(deep, x, y, epochs=60, batch_size=16, lr=0.05, progress=False,
                                     generator=torch.Generator().manual_seed(0))
     assert classification.accuracy(deep, x, y) == 1.0
     shallow = mlp.MLP(mlp.MLPConfig(in_features=2, hidden_sizes=(), num_classes=2))
-    classification.train_classifier(shallow, x, y, epochs=150, batch_size=16, lr=0.05, progress=False,
+    classification.train_classifier(shallow, x, y, epochs=60, batch_size=16, lr=0.05, progress=False,
                                     generator=torch.Generator().manual_seed(0))
     assert classification.accuracy(shallow, x, y) <= 0.75
 
