@@ -352,9 +352,11 @@ class ModeCollapseLab:
 
     # ---- saving --------------------------------------------------------------------------------------------
     def state(self) -> dict:
+        """What ``save`` writes: plain JSON (an infinite reverse KL, i.e. no high-quality sample, becomes null)."""
+        rows = [{**row, "reverse_kl": None if math.isinf(row["reverse_kl"]) else row["reverse_kl"]}
+                for row in self.history["metrics"]]
         return {"format": SAVE_FORMAT, "config": self.config.to_dict(), "step": self.step_count,
-                "collapse_step": self.collapse_step, "metrics": self.history["metrics"],
-                "paused_reason": self.paused_reason}
+                "collapse_step": self.collapse_step, "metrics": rows, "paused_reason": self.paused_reason}
 
     def save(self, path: str | Path) -> Path:
         """Write config and metric history as JSON, atomically (temporary file, fsync, rename)."""
@@ -363,7 +365,7 @@ class ModeCollapseLab:
         fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w") as handle:
-                json.dump(self.state(), handle, indent=1)
+                json.dump(self.state(), handle, indent=1, allow_nan=False)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp_name, path)
@@ -383,7 +385,9 @@ class ModeCollapseLab:
         try:
             state = json.loads(Path(path).read_text())
             config = LabConfig.from_dict(state["config"])
-            saved_metrics, saved_step = list(state["metrics"]), int(state["step"])
+            saved_metrics = [{**row, "reverse_kl": math.inf if row["reverse_kl"] is None else row["reverse_kl"]}
+                             for row in state["metrics"]]
+            saved_step = int(state["step"])
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise ValueError(f"{path} is not a saved Mode Collapse Lab ({type(err).__name__}: {err})") from err
         lab = cls(config)

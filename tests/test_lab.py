@@ -113,6 +113,7 @@ def test_history_metrics_and_reset():
 def test_save_load_round_trip(tmp_path):
     lab = ModeCollapseLab(LabConfig(seed=3, pack=2, **SMALL))
     lab.step(40)
+    lab.history["metrics"][0]["reverse_kl"] = math.inf  # an evaluation without high-quality samples
     path = lab.save(tmp_path / "run.json")
     saved = json.loads(path.read_text())
     assert saved["config"]["seed"] == 3 and saved["step"] == 40
@@ -121,6 +122,7 @@ def test_save_load_round_trip(tmp_path):
     assert loaded.config == lab.config and loaded.step_count == 40
     assert loaded.history["metrics"] == lab.history["metrics"]
     torch.testing.assert_close(loaded.samples(50), lab.samples(50))
+    assert "Infinity" not in path.read_text() and "NaN" not in path.read_text()  # strict JSON
     history_only = ModeCollapseLab.load(path, replay=False)
     assert history_only.step_count == 0 and history_only.history["metrics"] == lab.history["metrics"]
     (tmp_path / "bad.json").write_text('{"config": {"loss": "nope"}}')
