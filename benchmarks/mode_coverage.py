@@ -46,6 +46,9 @@ def run_one(recipe: str, target: str, seed: int, steps: int) -> dict:
 
 
 def mean_se(values: list[float]) -> tuple[float, float]:
+    """Mean and standard error; a run with no high-quality sample (reverse KL = inf) makes the mean inf."""
+    if not all(math.isfinite(v) for v in values):
+        return math.inf, 0.0
     mean = statistics.fmean(values)
     se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
     return mean, se
@@ -92,20 +95,22 @@ def main(argv=None) -> int:
     if not args.json:
         print(header)
     start = time.perf_counter()
-    if args.workers == 1:
-        results = [run_one(*job) for job in jobs]
-    else:
-        with ProcessPoolExecutor(args.workers) as pool:
-            results = list(pool.map(run_one, *zip(*jobs)))
-    by_row: dict = {}
-    for job, result in zip(jobs, results):
-        by_row.setdefault((job[0], job[1], job[3]), []).append(result)
     if not args.json:
         print(f"{'recipe':12s} {'target':8s} {'modes':>11s}  {'% HQ':>11s}  {'reverse KL':>15s}  {'steps':>6s}  "
-              f"{'s/run':>7s}")
-    for (recipe, target, steps), runs in by_row.items():
-        row = summarise(recipe, target, steps, runs)
-        print(json.dumps(row) if args.json else format_row(row))
+              f"{'s/run':>7s}", flush=True)
+    pool = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
+    try:
+        results = pool.map(run_one, *zip(*jobs)) if pool else (run_one(*job) for job in jobs)
+        runs: list = []
+        for job, result in zip(jobs, results):  # rows are printed as soon as all their seeds are done
+            runs.append(result)
+            if len(runs) == seeds:
+                row = summarise(job[0], job[1], job[3], runs)
+                print(json.dumps(row) if args.json else format_row(row), flush=True)
+                runs = []
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
     if not args.json:
         print(f"# total wall time {time.perf_counter() - start:.0f} s; course-best samples from the EMA of G's weights")
     return 0
