@@ -90,7 +90,8 @@ def main(argv=None) -> int:
         for target in args.targets:
             plan.append((recipe, target, steps))
     jobs = [(recipe, target, seed, steps) for recipe, target, steps in plan for seed in range(seeds)]
-    header = (f"# machine: {runtime.describe()} (1 thread per run, {args.workers} worker(s))\n"
+    header = (f"# machine: {runtime.describe()} (1 thread per run, {args.workers} worker(s))"
+              f"{' -- quick smoke run' if args.quick else ''}\n"
               f"# seeds 0..{seeds - 1}; 2,500 samples per evaluation; metrics after the last step; mean ± s.e.")
     if not args.json:
         print(header)
