@@ -275,6 +275,7 @@ class Recipe:
     label_smoothing: float = 0.0
     g_lr: float = 2e-4
     d_lr: float | None = None
+    decay: bool = True  # linear learning-rate decay to 0 over the run (all lesson runs use it)
 
     def build(self, steps: int, seed: int = 0):
         """(generator, discriminator, config) for ``steps`` generator updates, seeded."""
@@ -284,12 +285,13 @@ class Recipe:
         generator = dcgan.DCGANGenerator()
         discriminator = dcgan.DCGANDiscriminator(spectral_norm=self.spectral_norm, batch_norm=self.batch_norm)
         config = ImageGANConfig(steps=steps, batch_size=64, loss=self.loss, g_lr=self.g_lr, d_lr=self.d_lr,
+                                decay=self.decay,
                                 tricks=gan_training.Tricks(label_smoothing=self.label_smoothing), seed=seed)
         return generator, discriminator, config
 
 
 RECIPES: dict[str, Recipe] = {
-    "dcgan": Recipe("dcgan", "non-saturating", "lesson 11: DCGAN, non-saturating loss, label smoothing 0.1",
+    "dcgan": Recipe("dcgan", "non-saturating", "lesson 11: DCGAN, non-saturating loss, label smoothing 0.1, LR decay",
                     label_smoothing=0.1),
     "wgan-gp": Recipe("wgan-gp", "wgan-gp", "lesson 12: Wasserstein critic + gradient penalty (no BatchNorm in D)",
                       batch_norm=False),
