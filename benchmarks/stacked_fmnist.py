@@ -122,10 +122,10 @@ class BenchmarkConfig:
     steps: int = 15000
     batch_size: int = 64
     latent_dim: int = 64
-    base_channels: int = 16  # 16: ~60 ms a step on 2 busy cores (32: ~140 ms, 36 min for 15,000 steps)
+    base_channels: int = 32  # full run on 2 shared cores: 22 ms a step (16 channels: 15 ms)
     pack: int = 2
     lr: float = 2e-4
-    decay: bool = False  # linear learning-rate decay to 0 at the last step (both players)
+    decay: bool = True  # linear learning-rate decay to 0 at the last step (both players)
     samples: int = 26000  # generated (and real) stacked images evaluated
     checkpoint_every: int = 500
     train_limit: int | None = None  # training images the triplets are drawn from (None: all 60,000)
@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--base-channels", type=int)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--decay", action="store_true", help="linear learning-rate decay to 0")
+    parser.add_argument("--no-decay", action="store_true", help="a constant learning rate (no linear decay)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in seconds")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     parser.add_argument("--no-resume", action="store_true", help="ignore a saved state and start again")
@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("steps", "pack", "samples", "batch_size", "base_channels"):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
-    config = BenchmarkConfig(seed=args.seed, decay=args.decay, **values)
+    config = BenchmarkConfig(seed=args.seed, decay=not args.no_decay, **values)
     log = (lambda message: print(message, file=sys.stderr)) if args.json else print
     results = run(config, resume=not args.no_resume, log=log)
     print(json.dumps(results, indent=2) if args.json else table(results))
