@@ -8,14 +8,6 @@ from torch import nn
 from gan_course import activations
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread is fastest, and avoids OpenMP threads spinning on a busy machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
 ELEMENTWISE = [name for name, act in activations.ACTIVATIONS.items() if act.elementwise]
 REFERENCE = {  # trusted implementations from torch.nn.functional
     "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu, "leaky_relu": F.leaky_relu,

@@ -3,14 +3,8 @@
 import pytest
 import torch
 
-from gan_course import gan_training, runtime
+from gan_course import gan_training
 from gan_course.models import conditional
-
-
-@pytest.fixture(autouse=True)
-def _threads():
-    """Honour GAN_COURSE_THREADS (the test runs share a few cores; oversubscribed threads only spin)."""
-    runtime.set_threads()
 
 
 def test_shapes_and_label_checks():

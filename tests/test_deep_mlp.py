@@ -9,15 +9,6 @@ from torch import nn
 from gan_course.models import deep_mlp
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread is fastest, and avoids OpenMP threads spinning on a busy machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def test_shapes_and_structure():
     model = deep_mlp.DeepMLP(deep_mlp.DeepMLPConfig(depth=5, width=32, norm="batchnorm"))
     assert model(torch.randn(4, 1, 28, 28)).shape == (4, 10)

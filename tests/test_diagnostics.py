@@ -10,15 +10,6 @@ from torch import nn
 from gan_course import diagnostics
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread is fastest, and avoids OpenMP threads spinning on a busy machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def test_weight_gradient_norms_equal_the_hand_gradient():
     model = nn.Sequential(nn.Linear(3, 2, bias=False), nn.Tanh(), nn.Linear(2, 1, bias=False))
     with torch.no_grad():

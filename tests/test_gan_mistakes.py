@@ -4,16 +4,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_course import gan_mistakes, gan_training, losses, runtime
+from gan_course import gan_mistakes, gan_training, losses
 
 TOY_STEPS = 80
 IMAGE_STEPS = 40
-
-
-@pytest.fixture(autouse=True)
-def _threads():
-    """Honour GAN_COURSE_THREADS (the test runs share a few cores; oversubscribed threads only spin)."""
-    runtime.set_threads()
 
 
 def test_the_two_generator_losses_match_their_formulas():

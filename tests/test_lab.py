@@ -13,14 +13,6 @@ from gan_course.lab import LabConfig, ModeCollapseLab
 SMALL = dict(g_width=32, d_width=32, batch_size=64, eval_every=10)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def test_collapse_preset_covers_few_modes_and_cure_covers_all():
     steps = 600
     collapse = ModeCollapseLab(lab_module.preset("collapse", eval_every=100))

@@ -9,15 +9,6 @@ import torch
 from gan_course import optim_playground as playground
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread is fastest, and avoids OpenMP threads spinning on a busy machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.mark.parametrize("name", list(playground.SURFACES))
 def test_minima_have_the_stated_value_and_zero_gradient(name):
     surface = playground.SURFACES[name]

@@ -4,13 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_course import runtime, semi_supervised
-
-
-@pytest.fixture(autouse=True)
-def _threads():
-    """Honour GAN_COURSE_THREADS (the test runs share a few cores; oversubscribed threads only spin)."""
-    runtime.set_threads()
+from gan_course import semi_supervised
 
 
 def test_real_fake_logit_is_the_k_plus_one_class_softmax():

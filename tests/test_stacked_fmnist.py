@@ -9,19 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_course import runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("stacked_fmnist", ROOT / "benchmarks" / "stacked_fmnist.py")
 stacked = importlib.util.module_from_spec(spec)
 sys.modules["stacked_fmnist"] = stacked  # dataclasses look their module up here
 spec.loader.exec_module(stacked)
-
-
-@pytest.fixture(autouse=True)
-def _threads():
-    """Honour GAN_COURSE_THREADS (the test runs share a few cores; oversubscribed threads only spin)."""
-    runtime.set_threads()
 
 
 def test_stack_images_puts_each_image_in_its_channel():

@@ -8,15 +8,6 @@ from gan_course.models import deep_mlp
 from gan_course.widgets import gradient_explorer
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread is fastest, and avoids OpenMP threads spinning on a busy machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def batch(count=64, size=784, seed=0):
     g = torch.Generator().manual_seed(seed)
     return torch.randn(count, size, generator=g), torch.randint(0, 10, (count,), generator=g)
