@@ -37,21 +37,29 @@ def checkpoint_path(name: str) -> Path:
     return directory / f"{name}{suffix}.pt"
 
 
-def save(state: dict, path: str | Path) -> Path:
-    """Write ``state`` to ``path`` atomically: a temporary file in the same folder, fsync, then rename."""
+def atomic_write(path: str | Path, write: Callable, mode: str = "wb") -> Path:
+    """Create ``path`` atomically: ``write(handle)`` fills a temporary file in the same folder, fsync, rename.
+
+    Readers see the old file or the new one, never half of one; an interrupted write leaves no temporary file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(state, handle)
+        with os.fdopen(fd, mode) as handle:
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)  # atomic on POSIX and Windows: readers see the old file or the new one
+        os.replace(tmp_name, path)  # atomic on POSIX and Windows
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return path
+
+
+def save(state: dict, path: str | Path) -> Path:
+    """Write ``state`` to ``path`` with ``torch.save``, atomically (see ``atomic_write``)."""
+    return atomic_write(path, lambda handle: torch.save(state, handle))
 
 
 def load(path: str | Path, map_location="cpu") -> dict:

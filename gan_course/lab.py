@@ -25,8 +25,6 @@ import copy
 import dataclasses
 import json
 import math
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +32,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from gan_course import gan_training, losses, metrics
+from gan_course import checkpoints, gan_training, losses, metrics
 from gan_course.data import toy2d
 from gan_course.models import toy_gan
 
@@ -359,20 +357,10 @@ class ModeCollapseLab:
                 "collapse_step": self.collapse_step, "metrics": rows, "paused_reason": self.paused_reason}
 
     def save(self, path: str | Path) -> Path:
-        """Write config and metric history as JSON, atomically (temporary file, fsync, rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(self.state(), handle, indent=1, allow_nan=False)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        return path
+        """Write config and metric history as JSON, atomically (``checkpoints.atomic_write``)."""
+        state = self.state()
+        return checkpoints.atomic_write(path, lambda handle: json.dump(state, handle, indent=1, allow_nan=False),
+                                        mode="w")
 
     @classmethod
     def load(cls, path: str | Path, replay: bool = True) -> "ModeCollapseLab":
