@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gan_course import runtime
+
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
@@ -23,11 +25,6 @@ OPTIMIZERS = {
 
 class NonFiniteLossError(FloatingPointError):
     """The training loss became NaN or infinite; the message says where and what to try."""
-
-
-def _check_positive_int(name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def _check_data(images: torch.Tensor, labels: torch.Tensor, what: str) -> None:
@@ -57,7 +54,7 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
     model's previous train/eval mode.
     """
     _check_data(images, labels, "accuracy")
-    _check_positive_int("batch_size", batch_size)
+    runtime.check_positive(batch_size=batch_size)
     device = _device_of(model)
     was_training = model.training
     model.eval()
@@ -91,8 +88,8 @@ def train_classifier(model: nn.Module, train_images: torch.Tensor, train_labels:
         raise ValueError("give both test_images and test_labels, or neither")
     if test_images is not None:
         _check_data(test_images, test_labels, "test")
-    _check_positive_int("epochs", epochs)
-    _check_positive_int("batch_size", batch_size)
+    runtime.check_positive(epochs=epochs)
+    runtime.check_positive(batch_size=batch_size)
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive finite number, got {lr!r}")
     if not (isinstance(weight_decay, (int, float)) and math.isfinite(weight_decay) and weight_decay >= 0):

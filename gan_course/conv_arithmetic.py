@@ -12,24 +12,21 @@ from dataclasses import dataclass
 
 from torch import nn
 
-
-def _check_int(name: str, value, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+from gan_course import runtime
 
 
 def effective_kernel(kernel: int, dilation: int = 1) -> int:
     """Span of a dilated kernel: ``d·(k − 1) + 1`` input pixels."""
-    _check_int("kernel", kernel, 1)
-    _check_int("dilation", dilation, 1)
+    runtime.check_int("kernel", kernel, 1)
+    runtime.check_int("dilation", dilation, 1)
     return dilation * (kernel - 1) + 1
 
 
 def conv_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
     """Output length of a convolution or pooling along one axis: ``⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1``."""
-    _check_int("n", n, 1)
-    _check_int("stride", stride, 1)
-    _check_int("padding", padding, 0)
+    runtime.check_int("n", n, 1)
+    runtime.check_int("stride", stride, 1)
+    runtime.check_int("padding", padding, 0)
     span = effective_kernel(kernel, dilation)
     if n + 2 * padding < span:
         raise ValueError(f"the kernel spans {span} pixels (kernel={kernel}, dilation={dilation}) but the padded "
@@ -44,10 +41,10 @@ def conv_transpose_output_size(n: int, kernel: int, stride: int = 1, padding: in
     ``output_padding`` must be smaller than ``stride`` or ``dilation`` (as in ``nn.ConvTranspose2d``): it picks
     one of the ``s`` input sizes that a strided convolution maps to the same ``n``.
     """
-    _check_int("n", n, 1)
-    _check_int("stride", stride, 1)
-    _check_int("padding", padding, 0)
-    _check_int("output_padding", output_padding, 0)
+    runtime.check_int("n", n, 1)
+    runtime.check_int("stride", stride, 1)
+    runtime.check_int("padding", padding, 0)
+    runtime.check_int("output_padding", output_padding, 0)
     span = effective_kernel(kernel, dilation)
     if output_padding >= max(stride, dilation):
         raise ValueError(f"output_padding={output_padding} must be smaller than stride ({stride}) or dilation "
@@ -105,8 +102,8 @@ def receptive_field(layers) -> list[ReceptiveField]:
                 raise ValueError(f"layer {index} must be a Layer or a (kernel, stride, padding[, dilation]) tuple, "
                                  f"got {layer!r}")
             layer = Layer(*layer)
-        _check_int(f"layer {index} stride", layer.stride, 1)
-        _check_int(f"layer {index} padding", layer.padding, 0)
+        runtime.check_int(f"layer {index} stride", layer.stride, 1)
+        runtime.check_int(f"layer {index} padding", layer.padding, 0)
         span = effective_kernel(layer.kernel, layer.dilation)
         size = size + (span - 1) * jump
         start = start + ((span - 1) / 2 - layer.padding) * jump

@@ -30,6 +30,19 @@ def quick_mode() -> bool:
     raise ValueError(f"{QUICK_ENV}={value!r} is not understood; use one of 1/true/yes/on or 0/false/no/off")
 
 
+def check_int(name: str, value, minimum: int = 1) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is an int (not a bool) >= ``minimum``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def check_positive(**sizes) -> None:
+    """``check_positive(width=w, depth=d)``: every value must be a positive int, or ``ValueError`` names it."""
+    for name, value in sizes.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
 def pick(full, quick):
     """Return ``quick`` in quick mode and ``full`` otherwise (steps, sample counts, widths...)."""
     return quick if quick_mode() else full

@@ -18,10 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
-def _check_int(name: str, value, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+from gan_course import runtime
 
 
 def _check_step(step) -> None:
@@ -42,8 +39,8 @@ class WarmupCosine:
     min_factor: float = 0.0
 
     def __post_init__(self):
-        _check_int("warmup_steps", self.warmup_steps, 0)
-        _check_int("total_steps", self.total_steps, 1)
+        runtime.check_int("warmup_steps", self.warmup_steps, 0)
+        runtime.check_int("total_steps", self.total_steps, 1)
         if self.warmup_steps >= self.total_steps:
             raise ValueError(f"warmup_steps ({self.warmup_steps}) must be smaller than total_steps "
                              f"({self.total_steps})")
@@ -67,8 +64,8 @@ class WarmupStep:
     gamma: float = 0.1
 
     def __post_init__(self):
-        _check_int("warmup_steps", self.warmup_steps, 0)
-        _check_int("step_size", self.step_size, 1)
+        runtime.check_int("warmup_steps", self.warmup_steps, 0)
+        runtime.check_int("step_size", self.step_size, 1)
         if not 0.0 < self.gamma <= 1.0:
             raise ValueError(f"gamma must lie in (0, 1], got {self.gamma!r}")
 
@@ -86,7 +83,7 @@ class WarmupExponential:
     gamma: float = 0.99
 
     def __post_init__(self):
-        _check_int("warmup_steps", self.warmup_steps, 0)
+        runtime.check_int("warmup_steps", self.warmup_steps, 0)
         if not 0.0 < self.gamma <= 1.0:
             raise ValueError(f"gamma must lie in (0, 1], got {self.gamma!r}")
 
@@ -109,5 +106,5 @@ def make(name: str, **kwargs):
 
 def factors(schedule, steps: int) -> list[float]:
     """``[schedule(0), ..., schedule(steps − 1)]``, for plotting."""
-    _check_int("steps", steps, 1)
+    runtime.check_int("steps", steps, 1)
     return [schedule(step) for step in range(steps)]

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course import gan_training
+from gan_course import gan_training, runtime
 from gan_course.models import dcgan
 
 IMAGE_SIZE = 28
@@ -37,7 +37,7 @@ class SemiSupervisedDiscriminator(nn.Module):
     def __init__(self, num_classes: int = 10, base_channels: int = 32, dropout: float = 0.3,
                  input_noise: float = 0.15):
         super().__init__()
-        dcgan._check_positive(num_classes=num_classes, base_channels=base_channels)
+        runtime.check_positive(num_classes=num_classes, base_channels=base_channels)
         if not 0 <= dropout < 1 or input_noise < 0:
             raise ValueError(f"dropout must lie in [0, 1) and input_noise be >= 0, got {dropout}, {input_noise}")
         self.num_classes, self.input_noise = num_classes, input_noise

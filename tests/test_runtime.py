@@ -56,3 +56,13 @@ def test_threads(monkeypatch):
     finally:
         torch.set_num_threads(before)
     assert "mode=" in runtime.describe()
+
+
+def test_shared_validators_name_the_bad_value():
+    runtime.check_int("delay", 0, minimum=0)
+    runtime.check_positive(width=3, depth=1)
+    for bad in (0, -2, 1.5, True, "4"):
+        with pytest.raises(ValueError, match=r"width must be a positive int, got"):
+            runtime.check_positive(width=bad)
+    with pytest.raises(ValueError, match=r"length must be an int >= 2, got 1"):
+        runtime.check_int("length", 1, minimum=2)

@@ -13,10 +13,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-
-def _check_int(name: str, value, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+from gan_course import runtime
 
 
 @dataclass(frozen=True)
@@ -31,8 +28,8 @@ class RecallTask:
     noise_std: float = 0.5  # standard deviation of the distractor noise
 
     def __post_init__(self):
-        _check_int("delay", self.delay, 0)
-        _check_int("num_classes", self.num_classes, 2)
+        runtime.check_int("delay", self.delay, 0)
+        runtime.check_int("num_classes", self.num_classes, 2)
         if not isinstance(self.noise_std, (int, float)) or not 0 <= self.noise_std < float("inf"):
             raise ValueError(f"noise_std must be a finite number >= 0, got {self.noise_std!r}")
 
@@ -47,7 +44,7 @@ class RecallTask:
 
     def sample(self, batch_size: int, generator: torch.Generator | None = None):
         """``inputs (B, T + 2, D)`` float32 and ``labels (B,)`` int64 in ``0..K-1``."""
-        _check_int("batch_size", batch_size, 1)
+        runtime.check_int("batch_size", batch_size, 1)
         k = self.num_classes
         labels = torch.randint(k, (batch_size,), generator=generator)  # (B,)
         symbol = F.one_hot(labels, k + 1).float()[:, None]  # (B, 1, D)
@@ -59,8 +56,8 @@ class RecallTask:
 def adding_problem(batch_size: int, length: int, generator: torch.Generator | None = None):
     """``inputs (B, T, 2)``: a random number in [0, 1) and a 0/1 marker (exactly two 1s, one in each half);
     ``targets (B,)``: the sum of the two marked numbers (always guessing 1 gives MSE ≈ 1/6)."""
-    _check_int("batch_size", batch_size, 1)
-    _check_int("length", length, 2)
+    runtime.check_int("batch_size", batch_size, 1)
+    runtime.check_int("length", length, 2)
     values = torch.rand(batch_size, length, generator=generator)  # (B, T)
     half = length // 2
     first = torch.randint(half, (batch_size,), generator=generator)  # one mark in [0, T/2)

@@ -22,7 +22,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from gan_course import gan_training, losses
+from gan_course import gan_training, losses, runtime
 from gan_course.models import dcgan
 
 IMAGE_SIZE = dcgan.IMAGE_SIZE
@@ -43,7 +43,7 @@ class ConditionalGenerator(nn.Module):
 
     def __init__(self, latent_dim: int = 64, num_classes: int = 10, base_channels: int = 32, out_channels: int = 1):
         super().__init__()
-        dcgan._check_positive(latent_dim=latent_dim, num_classes=num_classes)
+        runtime.check_positive(latent_dim=latent_dim, num_classes=num_classes)
         self.latent_dim, self.num_classes = latent_dim, num_classes
         self.embedding = nn.Embedding(num_classes, latent_dim)
         self.body = dcgan.DCGANGenerator(2 * latent_dim, base_channels, out_channels)
@@ -67,7 +67,7 @@ class ProjectionDiscriminator(nn.Module):
     def __init__(self, in_channels: int = 1, num_classes: int = 10, base_channels: int = 32,
                  spectral_norm: bool = True, batch_norm: bool = False):
         super().__init__()
-        dcgan._check_positive(num_classes=num_classes)
+        runtime.check_positive(num_classes=num_classes)
         self.in_channels, self.num_classes = in_channels, num_classes
         base = dcgan.DCGANDiscriminator(in_channels, base_channels, spectral_norm=spectral_norm,
                                         batch_norm=batch_norm)
@@ -89,7 +89,7 @@ class ProjectionDiscriminator(nn.Module):
 
 def class_rows(num_classes: int = 10, per_class: int = 8) -> torch.Tensor:
     """Labels for a grid with one row per class: [0]*per_class + [1]*per_class + ... shape (K·per_class,)."""
-    dcgan._check_positive(num_classes=num_classes, per_class=per_class)
+    runtime.check_positive(num_classes=num_classes, per_class=per_class)
     return torch.arange(num_classes).repeat_interleave(per_class)
 
 

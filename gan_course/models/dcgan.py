@@ -23,15 +23,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gan_course import runtime
+
 IMAGE_SIZE = 28
 START_SIZE = 7  # spatial size after the projection; two stride-2 upsamplings reach 28
 KERNEL, STRIDE, PADDING = 4, 2, 1
-
-
-def _check_positive(**sizes) -> None:
-    for name, value in sizes.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def transposed_conv_size(size: int, kernel: int = KERNEL, stride: int = STRIDE, padding: int = PADDING) -> int:
@@ -49,7 +45,7 @@ class DCGANGenerator(nn.Module):
 
     def __init__(self, latent_dim: int = 64, base_channels: int = 32, out_channels: int = 1):
         super().__init__()
-        _check_positive(latent_dim=latent_dim, base_channels=base_channels, out_channels=out_channels)
+        runtime.check_positive(latent_dim=latent_dim, base_channels=base_channels, out_channels=out_channels)
         self.latent_dim, self.base_channels, self.out_channels = latent_dim, base_channels, out_channels
         wide = 2 * base_channels
         self.project = nn.Sequential(  # BatchNorm supplies the shift, so the layers before it carry no bias
@@ -63,7 +59,7 @@ class DCGANGenerator(nn.Module):
 
     def sample_latent(self, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Standard normal noise (B, Z) on the model's device, drawn from ``generator`` when given."""
-        _check_positive(batch_size=batch_size)
+        runtime.check_positive(batch_size=batch_size)
         device = next(self.parameters()).device
         return torch.randn(batch_size, self.latent_dim, generator=generator).to(device)
 
@@ -86,7 +82,7 @@ class DCGANDiscriminator(nn.Module):
     def __init__(self, in_channels: int = 1, base_channels: int = 32, spectral_norm: bool = False,
                  batch_norm: bool = True):
         super().__init__()
-        _check_positive(in_channels=in_channels, base_channels=base_channels)
+        runtime.check_positive(in_channels=in_channels, base_channels=base_channels)
         self.in_channels, self.base_channels = in_channels, base_channels
         wrap = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
         wide = 2 * base_channels

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gan_course import runtime
+
 HIDDEN_ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "elu": nn.ELU}
 
 
@@ -19,19 +21,13 @@ def _activation(name: str) -> nn.Module:
     return HIDDEN_ACTIVATIONS[name]()
 
 
-def _check_sizes(**sizes):
-    for name, value in sizes.items():
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
 class MLPGenerator(nn.Module):
     """z ~ N(0, I) of size ``latent_dim`` → ``depth`` hidden layers of ``width`` → a point in R^``data_dim``."""
 
     def __init__(self, latent_dim: int = 2, data_dim: int = 2, width: int = 128, depth: int = 2,
                  activation: str = "relu"):
         super().__init__()
-        _check_sizes(latent_dim=latent_dim, data_dim=data_dim, width=width, depth=depth)
+        runtime.check_positive(latent_dim=latent_dim, data_dim=data_dim, width=width, depth=depth)
         self.latent_dim, self.data_dim = latent_dim, data_dim
         layers, size = [], latent_dim
         for _ in range(depth):
@@ -64,7 +60,7 @@ class MLPDiscriminator(nn.Module):
     def __init__(self, data_dim: int = 2, width: int = 128, depth: int = 2, spectral_norm: bool = False,
                  pack: int = 1, minibatch_std: bool = False, activation: str = "leaky_relu"):
         super().__init__()
-        _check_sizes(data_dim=data_dim, width=width, depth=depth, pack=pack)
+        runtime.check_positive(data_dim=data_dim, width=width, depth=depth, pack=pack)
         self.data_dim, self.pack = data_dim, pack
         wrap = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
         layers, size = [], data_dim * pack
