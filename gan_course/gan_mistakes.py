@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course import gan_training, losses
+from gan_course import gan_training, losses, runtime
 from gan_course.data import fashion_mnist, toy2d
 from gan_course.models import toy_gan
 
@@ -86,13 +86,13 @@ class ImageMLPDiscriminator(nn.Module):
 
 def toy_models(seed: int = 0) -> tuple[nn.Module, nn.Module]:
     """A fresh 2-D MLP generator and discriminator (width 128, two hidden layers), seeded."""
-    torch.manual_seed(seed)
+    runtime.seed_everything(seed)
     return toy_gan.MLPGenerator(latent_dim=2, data_dim=2, width=128), toy_gan.MLPDiscriminator(data_dim=2, width=128)
 
 
 def image_models(output_activation: str = "tanh", seed: int = 0) -> tuple[nn.Module, nn.Module]:
     """A fresh image MLP generator (with ``output_activation``) and discriminator, seeded."""
-    torch.manual_seed(seed)
+    runtime.seed_everything(seed)
     return ImageMLPGenerator(output_activation=output_activation), ImageMLPDiscriminator()
 
 
@@ -209,7 +209,7 @@ def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Cal
     A non-finite loss ends the run early with ``error`` set to the NaN guard's message.
     """
     rng = torch.Generator().manual_seed(config.seed)
-    torch.manual_seed(config.seed)
+    runtime.seed_everything(config.seed)
     d_optimizer = make_optimizer(discriminator.parameters(), config.lr_discriminator, config.optimizer)
     g_parameters = list(generator.parameters())
     if config.generator_update == "wrong-flag":  # one optimizer over the combined model's parameters

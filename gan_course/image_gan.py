@@ -21,7 +21,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from gan_course import checkpoints, gan_training, losses
+from gan_course import checkpoints, gan_training, losses, runtime
 
 
 @dataclass
@@ -281,7 +281,7 @@ class Recipe:
         """(generator, discriminator, config) for ``steps`` generator updates, seeded."""
         from gan_course.models import dcgan
 
-        torch.manual_seed(seed)
+        runtime.seed_everything(seed)
         generator = dcgan.DCGANGenerator()
         discriminator = dcgan.DCGANDiscriminator(spectral_norm=self.spectral_norm, batch_norm=self.batch_norm)
         config = ImageGANConfig(steps=steps, batch_size=64, loss=self.loss, g_lr=self.g_lr, d_lr=self.d_lr,

@@ -114,7 +114,7 @@ class SemiSupervisedConfig:
 
 
 def _classifier(config: SemiSupervisedConfig) -> SemiSupervisedDiscriminator:
-    torch.manual_seed(config.seed)
+    runtime.seed_everything(config.seed)
     return SemiSupervisedDiscriminator(base_channels=config.base_channels, dropout=config.dropout,
                                        input_noise=config.input_noise)
 

@@ -123,7 +123,7 @@ def train_conditional_gan(generator: nn.Module, discriminator: nn.Module, images
         raise ValueError(f"images (N, C, 28, 28) and labels (N,) expected, got {tuple(images.shape)} and "
                          f"{tuple(labels.shape)}")
     rng = torch.Generator().manual_seed(config.seed)
-    torch.manual_seed(config.seed)
+    runtime.seed_everything(config.seed)
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.lr_generator, betas=config.betas)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.lr_discriminator, betas=config.betas)
     history: dict[str, list[float]] = {}
