@@ -59,3 +59,13 @@ def test_outputs_only_where_checked(path):
             assert not cell.outputs, f"cell {index} has committed output but is not checked; run tools/nbtool.py"
     assert checked >= 2, f"{path.name} checks only {checked} outputs; mark the deterministic results"
     assert path.stat().st_size < 400_000, f"{path.name} is {path.stat().st_size // 1000} kB"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_code_cell_has_a_why_before_and_an_observation_after(path):
+    cells = nbformat.read(path, as_version=4).cells
+    for index, cell in enumerate(cells):
+        if cell.cell_type == "code":
+            assert index > 0 and cells[index - 1].cell_type == "markdown", f"code cell {index} has no 'why' before it"
+            assert index + 1 < len(cells) and cells[index + 1].cell_type == "markdown", \
+                f"code cell {index} has no 'what we observe' after it"
