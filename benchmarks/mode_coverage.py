@@ -28,7 +28,8 @@ from gan_course import lab, runtime
 # recipe -> (preset, G steps per run)
 RECIPES = {
     "vanilla": ("collapse", 2000),
-    "course-best": ("course-best", 8000),
+    "pacgan-ema": ("pacgan-ema", 8000),
+    "course-best": ("course-best", 20000),
 }
 TARGETS = ("ring-8", "grid-25")
 

@@ -47,7 +47,7 @@ COLLAPSE_WARMUP = 250  # G steps before a drop in mode count can count as the mo
 # Fields the running lab can take on the fly (read at every step); any other change rebuilds the networks.
 LIVE_FIELDS = frozenset({"loss", "g_lr", "d_lr", "d_steps", "label_smoothing", "label_flip", "instance_noise",
                          "noise_anneal_steps", "gp_weight", "unrolled_steps", "decay_start", "decay_steps",
-                         "decay_floor", "eval_every"})
+                         "decay_floor", "eval_every", "fourier_anneal_steps"})
 
 
 @dataclass
@@ -67,6 +67,7 @@ class LabConfig:
     d_width: int = 128
     d_depth: int = 2
     latent_dim: int = 2
+    latent_components: int = 0  # K > 0: a one-hot code of K components in front of the Gaussian noise
     batch_size: int = 256
     label_smoothing: float = 0.0  # one-sided: real target 1 − s
     label_flip: float = 0.0  # fraction of swapped real/fake roles in the D step
@@ -75,6 +76,9 @@ class LabConfig:
     pack: int = 1  # PacGAN: D judges `pack` samples jointly
     minibatch_std: bool = False
     spectral_norm: bool = False
+    fourier_features: int = 0  # F > 0: D also sees sin/cos of each point at F random frequencies (toy_gan)
+    fourier_scale: float = 40.0  # highest frequency scale, radians per unit of the scaled data
+    fourier_anneal_steps: int = 0  # 0: all frequencies from the start; else opened coarse-to-fine over these steps
     gp_weight: float = 10.0  # λ for wgan-gp
     unrolled_steps: int = 0  # look-ahead D steps for the G update (first-order unrolling)
     decay_start: int = 0  # G step where the linear learning-rate decay begins
@@ -110,7 +114,12 @@ class LabConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        for name in ("noise_anneal_steps", "unrolled_steps", "decay_start", "decay_steps", "seed"):
+        if self.latent_components == 1:
+            raise ValueError("latent_components must be 0 (plain Gaussian noise) or >= 2, got 1")
+        if not isinstance(self.fourier_scale, (int, float)) or not math.isfinite(self.fourier_scale) \
+                or self.fourier_scale < 1:
+            raise ValueError(f"fourier_scale must be a finite number >= 1, got {self.fourier_scale!r}")
+        for name in ("latent_components", "fourier_features", "fourier_anneal_steps", "noise_anneal_steps", "unrolled_steps", "decay_start", "decay_steps", "seed"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{name} must be a non-negative int, got {value!r}")
@@ -142,8 +151,12 @@ class LabConfig:
 PRESETS: dict[str, LabConfig] = {
     "collapse": LabConfig(g_lr=2e-4, d_lr=2e-4),
     "cure": LabConfig(g_lr=2e-4, d_lr=2e-4, loss="lsgan"),
-    "course-best": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, decay_start=3000, decay_steps=5000,
-                             decay_floor=0.0, eval_every=500),
+    "pacgan-ema": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, decay_start=3000, decay_steps=5000,
+                            decay_floor=0.0, eval_every=500),
+    # pacgan-ema + a Fourier-feature D opened coarse-to-fine, and a longer schedule (20,000 G steps)
+    "course-best": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, fourier_features=32, fourier_scale=40.0,
+                             fourier_anneal_steps=12000, decay_start=10000, decay_steps=10000, decay_floor=0.0,
+                             eval_every=500),
 }
 
 
@@ -169,9 +182,11 @@ class ModeCollapseLab:
         self.data_scale = float(self.distribution.modes.abs().max())
         with torch.random.fork_rng(devices=[]):  # the global random state stays untouched
             torch.manual_seed(c.seed)
-            self.generator = toy_gan.MLPGenerator(c.latent_dim, 2, c.g_width, c.g_depth)
+            self.generator = toy_gan.MLPGenerator(c.latent_dim, 2, c.g_width, c.g_depth,
+                                                  components=c.latent_components)
             self.discriminator = toy_gan.MLPDiscriminator(2, c.d_width, c.d_depth, c.spectral_norm, c.pack,
-                                                          c.minibatch_std)
+                                                          c.minibatch_std, fourier_features=c.fourier_features,
+                                                          fourier_scale=c.fourier_scale)
         self.ema_generator = copy.deepcopy(self.generator).requires_grad_(False) if c.ema > 0 else None
         betas = (c.beta1, c.beta2)
         self.g_optimizer = OPTIMIZERS[c.g_optimizer](self.generator.parameters(), c.g_lr, betas)
@@ -220,6 +235,8 @@ class ModeCollapseLab:
             for group in optimizer.param_groups:
                 group["lr"] = base * factor
         G, D, step = self.generator, self.discriminator, self.step_count
+        if D.fourier is not None:
+            D.fourier.set_progress(min(1.0, step / c.fourier_anneal_steps) if c.fourier_anneal_steps else 1.0)
         for _ in range(c.d_steps):
             d_stats = gan_training.discriminator_step(G, D, self.d_optimizer, self._real_batch(), c.loss, tricks,
                                                       rng=self.rng, step=step)
@@ -278,7 +295,7 @@ class ModeCollapseLab:
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"number of samples must be a positive int, got {n!r}")
         seed = self.config.seed * 1_000_003 + self.step_count if seed is None else seed
-        z = torch.randn(n, self.config.latent_dim, generator=torch.Generator().manual_seed(seed))
+        z = self.generator.sample_latent(n, torch.Generator().manual_seed(seed))  # (n, K + Z)
         with torch.no_grad():
             return self.sampler(z) * self.data_scale  # (n, Z) -> (n, 2)
 
@@ -339,7 +356,7 @@ class ModeCollapseLab:
         """
         if not isinstance(n, int) or n < self.config.pack or n % self.config.pack:
             raise ValueError(f"n must be a positive multiple of pack={self.config.pack}, got {n!r}")
-        z = torch.randn(n, self.config.latent_dim, generator=torch.Generator().manual_seed(seed))
+        z = self.generator.sample_latent(n, torch.Generator().manual_seed(seed))  # (n, K + Z)
         with torch.no_grad():
             points = self.generator(z)  # (n, Z) -> (n, 2), scaled units
         points.requires_grad_(True)

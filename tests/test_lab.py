@@ -9,6 +9,9 @@ import torch
 from gan_course import lab as lab_module
 from gan_course import losses
 from gan_course.lab import LabConfig, ModeCollapseLab
+from gan_course.models import toy_gan
+
+lab = lab_module
 
 SMALL = dict(g_width=32, d_width=32, batch_size=64, eval_every=10)
 
@@ -149,3 +152,52 @@ def test_unknown_preset_and_field_are_refused():
         lab_module.preset("magic")
     with pytest.raises(ValueError, match="unknown LabConfig field"):
         LabConfig().replace(learning_rate=1.0)
+
+
+def test_mixture_latent_puts_a_one_hot_code_before_the_noise():
+    generator = toy_gan.MLPGenerator(latent_dim=3, components=4)
+    z = generator.sample_latent(50, torch.Generator().manual_seed(0))
+    assert z.shape == (50, 4 + 3)
+    code = z[:, :4]
+    assert torch.equal(code.sum(dim=1), torch.ones(50)) and set(code.unique().tolist()) == {0.0, 1.0}
+    assert generator(z).shape == (50, 2)
+    with pytest.raises(ValueError, match="components must be 0 .* or >= 2, got 1"):
+        toy_gan.MLPGenerator(components=1)
+    with pytest.raises(ValueError, match="latent_components"):
+        lab.LabConfig(latent_components=1)
+    run = lab.ModeCollapseLab(lab.LabConfig(latent_components=8, batch_size=64))
+    run.step(3)
+    assert run.samples(16).shape == (16, 2)
+    points, gradients = run.generator_gradients(16)
+    assert points.shape == gradients.shape == (16, 2)
+
+
+def test_fourier_window_opens_coarse_to_fine():
+    features = toy_gan.FourierFeatures(data_dim=2, features=4, scale=40.0)
+    scales = features.frequencies.std(dim=0)
+    x = torch.randn(8, 2)
+    features.set_progress(0.0)
+    assert torch.equal(features(x)[:, 2:], torch.zeros(8, 8)), "progress 0 hides every sin/cos"
+    features.set_progress(0.5)
+    assert features.window.tolist() == [1.0, 1.0, 0.0, 0.0]
+    features.set_progress(1.0)
+    assert features.window.tolist() == [1.0, 1.0, 1.0, 1.0] and features(x).shape == (8, 2 + 8)
+    assert scales.shape == (4,)
+    with pytest.raises(ValueError, match="progress must lie in"):
+        features.set_progress(1.5)
+    with pytest.raises(ValueError, match="fourier scale must be >= 1"):
+        toy_gan.FourierFeatures(2, 4, 0.5)
+    packed = toy_gan.MLPDiscriminator(fourier_features=4, pack=2)
+    assert packed(torch.randn(8, 2)).shape == (4,)
+
+
+def test_lab_opens_the_fourier_window_with_the_steps():
+    config = lab.LabConfig(fourier_features=8, fourier_anneal_steps=8, batch_size=32, eval_every=100)
+    run = lab.ModeCollapseLab(config)
+    run.step(5)  # the window is set at the start of each step: step index 4 -> progress 4/8
+    assert run.discriminator.fourier.window.tolist() == [1.0] * 4 + [0.0] * 4
+    with pytest.raises(ValueError, match="fourier_scale must be a finite number >= 1"):
+        lab.LabConfig(fourier_scale=0.0)
+    with pytest.raises(ValueError, match="fourier_features"):
+        lab.LabConfig(fourier_features=-1)
+    assert not run.configure(config.replace(fourier_anneal_steps=16)), "the anneal length changes live"

@@ -1,8 +1,12 @@
 """Small MLP generator and discriminator for 1-D and 2-D GANs (lessons 09, 10 and the Mode Collapse Lab).
 
 The discriminator optionally uses spectral normalisation (Miyato et al., 2018), packing (PacGAN, Lin et al., 2018:
-D judges ``pack`` samples at once, so a collapsed generator is easy to spot) and a minibatch-standard-deviation
-feature (Karras et al., 2018: D sees how diverse the batch is).
+D judges ``pack`` samples at once, so a collapsed generator is easy to spot), a minibatch-standard-deviation
+feature (Karras et al., 2018: D sees how diverse the batch is) and Fourier features of its input (Tancik et al.,
+2020): an MLP fed raw 2-D coordinates learns smooth functions first (spectral bias) and needs a very long time to
+draw a bump as narrow as a mode with σ = 0.01, so it cannot tell G where *exactly* the mode is. Adding sin/cos of
+the point at random frequencies lets D draw narrow bumps at once; opening the frequencies coarse-to-fine (Park et
+al., 2021 "Nerfies"; Lin et al., 2021 "BARF") keeps the early, smooth D that spreads G over all modes.
 """
 
 from __future__ import annotations
@@ -22,14 +26,26 @@ def _activation(name: str) -> nn.Module:
 
 
 class MLPGenerator(nn.Module):
-    """z ~ N(0, I) of size ``latent_dim`` → ``depth`` hidden layers of ``width`` → a point in R^``data_dim``."""
+    """z → ``depth`` hidden layers of ``width`` → a point in R^``data_dim``.
+
+    z is N(0, I) of size ``latent_dim``; with ``components = K > 0`` a one-hot code of a component drawn uniformly
+    from K is put in front of it, so z has size K + ``latent_dim`` (a mixture prior, as in DeLiGAN, Gurumurthy et
+    al., 2017: the one-hot code through the first linear layer is a learned offset per component). A continuous
+    generator fed one connected blob of noise has to stretch it across the gaps between separate modes, and the
+    samples on those stretches land between modes; a discrete code lets each component own its own mode
+    (Khayatkhoei et al., 2018; Tanielian et al., 2020).
+    """
 
     def __init__(self, latent_dim: int = 2, data_dim: int = 2, width: int = 128, depth: int = 2,
-                 activation: str = "relu"):
+                 activation: str = "relu", components: int = 0):
         super().__init__()
         runtime.check_positive(latent_dim=latent_dim, data_dim=data_dim, width=width, depth=depth)
-        self.latent_dim, self.data_dim = latent_dim, data_dim
-        layers, size = [], latent_dim
+        runtime.check_int("components", components, minimum=0)
+        if components == 1:
+            raise ValueError(f"components must be 0 (plain Gaussian noise) or >= 2, got {components!r}")
+        self.latent_dim, self.data_dim, self.components = latent_dim, data_dim, components
+        self.input_dim = latent_dim + components
+        layers, size = [], self.input_dim
         for _ in range(depth):
             layers += [nn.Linear(size, width), _activation(activation)]
             size = width
@@ -37,13 +53,18 @@ class MLPGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def sample_latent(self, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Noise of shape (B, components + latent_dim): [one-hot component code | N(0, I)]."""
         device = next(self.parameters()).device
-        return torch.randn(batch_size, self.latent_dim, generator=generator).to(device)
+        z = torch.randn(batch_size, self.latent_dim, generator=generator)  # (B, Z)
+        if self.components:
+            code = torch.randint(self.components, (batch_size,), generator=generator)  # (B,)
+            z = torch.cat([nn.functional.one_hot(code, self.components).to(z.dtype), z], dim=1)  # (B, K + Z)
+        return z.to(device)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"generator expects z of shape (B, {self.latent_dim}), got {tuple(z.shape)}")
-        return self.net(z)  # (B, Z) -> (B, D)
+        if z.ndim != 2 or z.shape[1] != self.input_dim:
+            raise ValueError(f"generator expects z of shape (B, {self.input_dim}), got {tuple(z.shape)}")
+        return self.net(z)  # (B, K + Z) -> (B, D)
 
 
 class MinibatchStd(nn.Module):
@@ -54,16 +75,49 @@ class MinibatchStd(nn.Module):
         return torch.cat([h, std.expand(h.shape[0], 1)], dim=1)
 
 
+class FourierFeatures(nn.Module):
+    """x (B, D) -> [x, w·sin(xB), w·cos(xB)] (B, D + 2F); B (D, F) is random, column k drawn N(0, s_k²) with the
+    scales s_k log-spaced from 1 to ``scale`` (radians per unit of x).
+
+    ``w`` (F,) is a window over the frequencies, sorted low to high: ``set_progress(p)`` opens them coarse-to-fine,
+    w_k = clamp(p·F − k, 0, 1), so p = 0 hides every sin/cos and p = 1 shows all of them.
+    """
+
+    def __init__(self, data_dim: int, features: int, scale: float):
+        super().__init__()
+        runtime.check_positive(data_dim=data_dim, features=features)
+        if not scale >= 1.0:
+            raise ValueError(f"fourier scale must be >= 1, got {scale!r}")
+        scales = torch.logspace(0.0, torch.log10(torch.tensor(float(scale))).item(), features)  # (F,) low -> high
+        self.register_buffer("frequencies", torch.randn(data_dim, features) * scales)  # (D, F)
+        self.register_buffer("window", torch.ones(features))  # (F,)
+        self.out_dim = data_dim + 2 * features
+
+    def set_progress(self, progress: float) -> None:
+        if not 0.0 <= progress <= 1.0:
+            raise ValueError(f"progress must lie in [0, 1], got {progress!r}")
+        features = self.window.numel()
+        self.window.copy_((progress * features - torch.arange(features, dtype=self.window.dtype)).clamp(0, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        angles = x @ self.frequencies  # (B, D) @ (D, F) -> (B, F)
+        return torch.cat([x, self.window * torch.sin(angles), self.window * torch.cos(angles)], dim=1)
+
+
 class MLPDiscriminator(nn.Module):
     """Points (B, D) → logits (B // pack,). LeakyReLU hidden layers; no sigmoid (losses work on logits)."""
 
     def __init__(self, data_dim: int = 2, width: int = 128, depth: int = 2, spectral_norm: bool = False,
-                 pack: int = 1, minibatch_std: bool = False, activation: str = "leaky_relu"):
+                 pack: int = 1, minibatch_std: bool = False, activation: str = "leaky_relu",
+                 fourier_features: int = 0, fourier_scale: float = 40.0):
         super().__init__()
         runtime.check_positive(data_dim=data_dim, width=width, depth=depth, pack=pack)
+        runtime.check_int("fourier_features", fourier_features, minimum=0)
         self.data_dim, self.pack = data_dim, pack
+        self.fourier = FourierFeatures(data_dim, fourier_features, fourier_scale) if fourier_features else None
+        point_dim = self.fourier.out_dim if self.fourier is not None else data_dim
         wrap = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda layer: layer)
-        layers, size = [], data_dim * pack
+        layers, size = [], point_dim * pack
         for index in range(depth):
             layers += [wrap(nn.Linear(size, width)), _activation(activation)]
             size = width
@@ -78,5 +132,7 @@ class MLPDiscriminator(nn.Module):
             raise ValueError(f"discriminator expects points of shape (B, {self.data_dim}), got {tuple(x.shape)}")
         if x.shape[0] % self.pack:
             raise ValueError(f"batch size {x.shape[0]} is not a multiple of pack={self.pack}")
-        packed = x.reshape(x.shape[0] // self.pack, self.pack * self.data_dim)  # (B, D) -> (B/pack, pack*D)
+        if self.fourier is not None:
+            x = self.fourier(x)  # (B, D) -> (B, D + 2F)
+        packed = x.reshape(x.shape[0] // self.pack, -1)  # (B, P) -> (B/pack, pack*P)
         return self.net(packed).squeeze(1)  # (B/pack, 1) -> (B/pack,)
