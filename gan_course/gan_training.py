@@ -2,7 +2,10 @@
 
 ``discriminator_step`` updates only D, on real data and on fakes made without a graph back to G.
 ``generator_step`` updates only G: D's parameters are frozen (``requires_grad=False``) for the step and restored
-afterwards, so D's gradients stay untouched. Each step returns ``dict[str, float]``; a non-finite loss raises
+afterwards, so D's gradients stay untouched. ``train_step`` chains the two and generates the fake batch once: the
+D step sees it detached, the G step backpropagates through it (one G forward per iteration instead of two).
+``precision="bf16"`` runs the forward passes under bfloat16 autocast (mixed precision: weights, optimizer state
+and losses stay float32). Each step returns ``dict[str, float]``; a non-finite loss raises
 ``NaNLossError`` with the usual causes instead of being plotted. Tricks (one-sided label smoothing, label flipping,
 instance noise) live in ``Tricks``; a loss family (``losses.GAN_LOSSES``) says whether it needs a gradient penalty
 or weight clipping.
@@ -76,6 +79,34 @@ def sample_latent(generator: nn.Module, batch_size: int, rng: torch.Generator | 
     return torch.randn(batch_size, generator.latent_dim, generator=rng).to(device)
 
 
+PRECISIONS = ("fp32", "bf16")
+
+
+def autocast(precision: str, device: torch.device | str = "cpu"):
+    """A context for the forward passes: ``"fp32"`` does nothing; ``"bf16"`` is ``torch.autocast`` with bfloat16
+    (matrix products and convolutions in bfloat16, reductions and losses in float32)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {list(PRECISIONS)}")
+    device_type = torch.device(device).type
+    return torch.autocast(device_type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+def bf16_is_fast(device: torch.device | str = "cpu") -> bool:
+    """Whether bfloat16 has hardware support here: a CUDA GPU that supports it, or a CPU with AVX512-BF16/AMX.
+
+    Elsewhere bfloat16 arithmetic is emulated and slower than float32, so ``precision="bf16"`` is a loss there."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        return False
+    return any(flag in flags for flag in (" avx512_bf16", " amx_bf16"))
+
+
 def _generate(generator, z, labels):
     return generator(z) if labels is None else generator(z, labels)
 
@@ -89,21 +120,31 @@ def _judge(discriminator, x, labels, tricks: Tricks, rng):
 def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
                        real: Tensor, loss: str = "non-saturating", tricks: Tricks | None = None,
                        labels: Tensor | None = None, rng: torch.Generator | None = None,
-                       step: int | None = None) -> dict[str, float]:
-    """One update of D on a real batch and as many fakes; returns d_loss, real/fake mean logits (and gp)."""
+                       step: int | None = None, fake: Tensor | None = None,
+                       precision: str = "fp32") -> dict[str, float]:
+    """One update of D on a real batch and as many fakes; returns d_loss, real/fake mean logits (and gp).
+
+    ``fake``: a batch already generated (``train_step`` passes the one the G step will reuse); it is detached here,
+    so this step never trains G. Without it the fakes are generated under ``no_grad``.
+    """
     family, tricks = losses.get_loss(loss), tricks or Tricks()
     if tricks.label_smoothing and not family.soft_labels:
         raise ValueError(f"label smoothing needs a loss with targets {[n for n, f in losses.GAN_LOSSES.items() if f.soft_labels]}, "
                          f"not {loss!r}")
-    with torch.no_grad():  # no graph back to G: this step must not train the generator
-        fake = _generate(generator, sample_latent(generator, real.shape[0], rng), labels)
+    if fake is None:
+        with torch.no_grad(), autocast(precision, real.device):  # no graph back to G: this step must not train G
+            fake = _generate(generator, sample_latent(generator, real.shape[0], rng), labels)
+    fake = fake.detach().to(real.dtype)
+    if fake.shape != real.shape:
+        raise ValueError(f"fake batch {tuple(fake.shape)} and real batch {tuple(real.shape)} differ in shape")
     real_in, fake_in = real, fake
     if tricks.label_flip > 0:  # swap the role of a random fraction of samples
         swap = (torch.rand(real.shape[0], generator=rng) < tricks.label_flip).to(real.device)
         swap = swap.view(-1, *([1] * (real.ndim - 1)))
         real_in, fake_in = torch.where(swap, fake, real), torch.where(swap, real, fake)
-    real_logits = _judge(discriminator, real_in, labels, tricks, rng)
-    fake_logits = _judge(discriminator, fake_in, labels, tricks, rng)
+    with autocast(precision, real.device):
+        real_logits = _judge(discriminator, real_in, labels, tricks, rng).float()
+        fake_logits = _judge(discriminator, fake_in, labels, tricks, rng).float()
     if family.soft_labels:
         d_loss = family.discriminator_loss(real_logits, fake_logits, real_target=1.0 - tricks.label_smoothing)
     else:
@@ -129,18 +170,54 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer
 def generator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
                    batch_size: int, loss: str = "non-saturating", tricks: Tricks | None = None,
                    labels: Tensor | None = None, rng: torch.Generator | None = None,
-                   step: int | None = None) -> dict[str, float]:
-    """One update of G through a frozen D; returns g_loss."""
+                   step: int | None = None, fake: Tensor | None = None,
+                   precision: str = "fp32") -> dict[str, float]:
+    """One update of G through a frozen D; returns g_loss.
+
+    ``fake``: a batch G generated *with* its graph (``train_step`` reuses the D step's batch); else fresh noise.
+    """
     family, tricks = losses.get_loss(loss), tricks or Tricks()
+    if fake is not None and not fake.requires_grad:
+        raise ValueError("fake was generated without a graph (under no_grad or detached): the G step cannot "
+                         "backpropagate through it; generate it with gradients or pass fake=None")
+    device = next(generator.parameters()).device
     with frozen(discriminator):
-        fake = _generate(generator, sample_latent(generator, batch_size, rng), labels)
-        fake_logits = _judge(discriminator, fake, labels, tricks, rng)
+        with autocast(precision, device):
+            if fake is None:
+                fake = _generate(generator, sample_latent(generator, batch_size, rng), labels)
+            fake_logits = _judge(discriminator, fake, labels, tricks, rng).float()
         g_loss = family.generator_loss(None, fake_logits)
         result = check_finite({"g_loss": g_loss.item()}, step)
         optimizer.zero_grad(set_to_none=True)
         g_loss.backward()
         optimizer.step()
     return result
+
+
+def train_step(generator: nn.Module, discriminator: nn.Module, g_optimizer: torch.optim.Optimizer,
+               d_optimizer: torch.optim.Optimizer, real_batches, loss: str = "non-saturating",
+               tricks: Tricks | None = None, labels: Tensor | None = None, rng: torch.Generator | None = None,
+               step: int | None = None, precision: str = "fp32") -> dict[str, float]:
+    """``len(real_batches)`` D updates, then one G update; the last D update and the G update share one fake batch.
+
+    ``real_batches``: one real batch, or a list of them (one per D step, as with ``d_steps`` > 1). The shared batch
+    is generated once with its graph: the D step judges it detached, then the G step backpropagates D's verdict
+    on it (D already updated) into G. That saves a whole G forward pass per iteration against generating twice.
+    """
+    batches = [real_batches] if isinstance(real_batches, Tensor) else list(real_batches)
+    if not batches:
+        raise ValueError("real_batches is empty: give at least one real batch")
+    for real in batches[:-1]:
+        d_stats = discriminator_step(generator, discriminator, d_optimizer, real, loss, tricks, labels, rng, step,
+                                     precision=precision)
+    real = batches[-1]
+    with autocast(precision, real.device):
+        fake = _generate(generator, sample_latent(generator, real.shape[0], rng), labels)  # with G's graph
+    d_stats = discriminator_step(generator, discriminator, d_optimizer, real, loss, tricks, labels, rng, step,
+                                 fake=fake, precision=precision)
+    g_stats = generator_step(generator, discriminator, g_optimizer, real.shape[0], loss, tricks, labels, rng, step,
+                             fake=fake, precision=precision)
+    return {**d_stats, **g_stats}
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Training loop for image GANs on Fashion-MNIST with checkpoints, exact resume and fixed-noise grids (lessons 11–12).
 
-Built on ``gan_training.discriminator_step`` / ``generator_step``: this file adds only what a long run needs.
+Built on ``gan_training.train_step`` (``discriminator_step`` then ``generator_step``, sharing one generated batch):
+this file adds only what a long run needs.
   * Data stays in memory as one tensor; each epoch draws a seeded permutation (seed, epoch) and walks it in
     batches, so where we are in the data is just (epoch, offset) — no DataLoader workers, nothing to pickle.
   * Every random number of the game (noise, label flips, instance noise, gradient-penalty mixing) comes from one
@@ -24,6 +25,18 @@ from torch import Tensor, nn
 from gan_course import checkpoints, gan_training, losses, runtime
 
 
+PRECISIONS = ("auto", *gan_training.PRECISIONS)
+
+
+def resolve_precision(precision: str, device: torch.device | str = "cpu") -> str:
+    """``"auto"`` -> ``"bf16"`` where bfloat16 runs natively on ``device``, else ``"fp32"``; others unchanged."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {list(PRECISIONS)}")
+    if precision != "auto":
+        return precision
+    return "bf16" if gan_training.bf16_is_fast(device) else "fp32"
+
+
 @dataclass
 class ImageGANConfig:
     """Settings of one run. Adam(lr, β1 = 0.5) is the DCGAN recipe; ``d_lr`` > ``g_lr`` is TTUR (Heusel et al.)."""
@@ -40,9 +53,13 @@ class ImageGANConfig:
     seed: int = 0
     grid_size: int = 64  # fixed-noise samples drawn for each grid
     grid_every: int = 0  # steps between grids; 0: about 8 grids per run
+    precision: str = "auto"  # "fp32", "bf16" (forward passes under bfloat16 autocast) or "auto": bf16 where the
+    # hardware runs it natively (gan_training.bf16_is_fast), else fp32
 
     def __post_init__(self):
         losses.get_loss(self.loss)
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; choose one of {list(PRECISIONS)}")
         if isinstance(self.tricks, dict):  # from a checkpoint
             self.tricks = gan_training.Tricks(**self.tricks)
         self.betas = tuple(self.betas)
@@ -149,7 +166,7 @@ def draw_grid(generator: nn.Module, noise: Tensor) -> Tensor:
     was_training = generator.training
     generator.eval()
     try:
-        return generator(noise).cpu()
+        return generator(noise).cpu().contiguous()
     finally:
         generator.train(was_training)
 
@@ -173,13 +190,36 @@ def train_image_gan(generator: nn.Module, discriminator: nn.Module, images: Tens
     there is loaded first and training continues from its step (a finished run just loads). ``stop_after`` ends
     this session after that many steps (to show an interruption). ``callback(step, stats)`` runs after every
     generator step.
+
+    The step is ``gan_training.train_step`` with the speed levers measured in ``benchmarks/dcgan_speed.py``: fused
+    Adam (one kernel for all parameters), channels-last memory format for the convolutions while training (the
+    models are put back in the default format afterwards) and, with ``precision="auto"`` on hardware with native
+    bfloat16, mixed precision (forward passes in bfloat16; weights, optimizer state and losses in float32).
     """
+    for module in (generator, discriminator):
+        module.to(memory_format=torch.channels_last)
+    try:
+        return _train_image_gan(generator, discriminator, images, config, checkpoint, resume, progress, stop_after,
+                                callback)
+    finally:
+        for module in (generator, discriminator):
+            module.to(memory_format=torch.contiguous_format)
+
+
+def _fused_adam(parameters, lr: float, betas) -> torch.optim.Adam:
+    parameters = list(parameters)
+    device = parameters[0].device.type if parameters else "cpu"
+    return torch.optim.Adam(parameters, lr=lr, betas=betas, fused=device in ("cpu", "cuda") or None)
+
+
+def _train_image_gan(generator, discriminator, images, config, checkpoint, resume, progress, stop_after,
+                     callback) -> TrainingRun:
     if images.ndim != 4 or images.shape[1:] != (getattr(discriminator, "in_channels", images.shape[1]), 28, 28):
         raise ValueError(f"images must have shape (N, C, 28, 28) matching the discriminator, got "
                          f"{tuple(images.shape)}")
     path = Path(checkpoint) if checkpoint is not None else None
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=config.betas)
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.discriminator_lr, betas=config.betas)
+    g_optimizer = _fused_adam(generator.parameters(), config.g_lr, config.betas)
+    d_optimizer = _fused_adam(discriminator.parameters(), config.discriminator_lr, config.betas)
     schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lambda step: learning_rate_factor(step, config))
                   for opt in (g_optimizer, d_optimizer)]
     rng = torch.Generator().manual_seed(config.seed)
@@ -206,6 +246,7 @@ def train_image_gan(generator: nn.Module, discriminator: nn.Module, images: Tens
     noise = fixed_noise(generator, config)
     grid_every = config.grid_every or max(1, config.steps // 8)
     last = config.steps if stop_after is None else min(config.steps, run.step + stop_after)
+    precision = resolve_precision(config.precision, next(generator.parameters()).device)
     generator.train()
     discriminator.train()
     from tqdm.auto import tqdm
@@ -215,14 +256,13 @@ def train_image_gan(generator: nn.Module, discriminator: nn.Module, images: Tens
     try:
         while run.step < last:
             step = run.step
-            for _ in range(config.d_steps):
-                d_stats = gan_training.discriminator_step(generator, discriminator, d_optimizer, sampler.next(),
-                                                          config.loss, config.tricks, rng=rng, step=step)
-            g_stats = gan_training.generator_step(generator, discriminator, g_optimizer, config.batch_size,
-                                                  config.loss, config.tricks, rng=rng, step=step)
+            real_batches = [sampler.next().contiguous(memory_format=torch.channels_last)
+                            for _ in range(config.d_steps)]
+            stats = gan_training.train_step(generator, discriminator, g_optimizer, d_optimizer, real_batches,
+                                            config.loss, config.tricks, rng=rng, step=step,
+                                            precision=precision)
             for scheduler in schedulers:
                 scheduler.step()
-            stats = {**d_stats, **g_stats}
             for key, value in stats.items():
                 run.history.setdefault(key, []).append(value)
             run.step = step + 1

@@ -99,3 +99,58 @@ def test_packing_and_conditioning_shapes():
         discriminator(torch.randn(10, 2))
     with pytest.raises(ValueError, match=r"\(B, 2\)"):
         toy_gan.MLPGenerator()(torch.randn(5, 3))
+
+
+def count_forwards(module):
+    calls = []
+    module.register_forward_hook(lambda *args: calls.append(1))
+    return calls
+
+
+def test_train_step_generates_once_and_matches_the_two_steps_on_the_same_batch():
+    generator, discriminator, g_opt, d_opt = make()
+    calls = count_forwards(generator)
+    real = toy2d.sample("ring-8", 64)
+    stats = gan_training.train_step(generator, discriminator, g_opt, d_opt, real, rng=torch.Generator().manual_seed(1))
+    assert len(calls) == 1, "one G forward per iteration: the D step and the G step share the batch"
+    assert {"d_loss", "g_loss", "real_logit", "fake_logit"} <= set(stats)
+    # the same iteration by hand: generate with the graph, D step on it detached, G step through it
+    twin_g, twin_d, twin_g_opt, twin_d_opt = make()
+    rng = torch.Generator().manual_seed(1)
+    fake = twin_g(gan_training.sample_latent(twin_g, 64, rng))
+    gan_training.discriminator_step(twin_g, twin_d, twin_d_opt, real, rng=rng, fake=fake)
+    assert all(p.grad is None for p in twin_g.parameters()), "the D step must not reach G through the shared batch"
+    gan_training.generator_step(twin_g, twin_d, twin_g_opt, 64, rng=rng, fake=fake)
+    for mine, theirs in ((generator, twin_g), (discriminator, twin_d)):
+        assert all(torch.equal(a, b) for a, b in zip(snapshot(mine), snapshot(theirs)))
+
+
+def test_train_step_takes_one_real_batch_per_d_step():
+    generator, discriminator, g_opt, d_opt = make()
+    calls = count_forwards(discriminator)
+    batches = [toy2d.sample("ring-8", 32) for _ in range(3)]
+    gan_training.train_step(generator, discriminator, g_opt, d_opt, batches)
+    assert len(calls) == 3 * 2 + 1  # real + fake per D step, then the G step's pass
+    with pytest.raises(ValueError, match="real_batches is empty"):
+        gan_training.train_step(generator, discriminator, g_opt, d_opt, [])
+
+
+def test_generator_step_refuses_a_fake_without_a_graph():
+    generator, discriminator, g_opt, _ = make()
+    with torch.no_grad():
+        fake = generator(torch.randn(8, 2))
+    with pytest.raises(ValueError, match="without a graph"):
+        gan_training.generator_step(generator, discriminator, g_opt, 8, fake=fake)
+
+
+def test_bf16_precision_trains_and_unknown_precision_is_refused():
+    generator, discriminator, g_opt, d_opt = make()
+    before = snapshot(generator)
+    stats = gan_training.train_step(generator, discriminator, g_opt, d_opt, toy2d.sample("ring-8", 64),
+                                    precision="bf16")
+    assert all(torch.isfinite(torch.tensor(v)) for v in stats.values())
+    assert all(p.dtype == torch.float32 for p in generator.parameters()), "weights stay float32 under autocast"
+    assert not all(torch.equal(a, b) for a, b in zip(before, snapshot(generator)))
+    with pytest.raises(ValueError, match="unknown precision 'fp16'.*'fp32', 'bf16'"):
+        gan_training.train_step(generator, discriminator, g_opt, d_opt, toy2d.sample("ring-8", 64), precision="fp16")
+    assert isinstance(gan_training.bf16_is_fast("cpu"), bool)

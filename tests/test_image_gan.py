@@ -112,6 +112,8 @@ def test_config_rejects_bad_values():
         image_gan.ImageGANConfig(batch_size=0)
     with pytest.raises(ValueError, match="d_lr"):
         image_gan.ImageGANConfig(d_lr=-1.0)
+    with pytest.raises(ValueError, match="unknown precision .half.; choose one of \[.auto., .fp32., .bf16.\]"):
+        image_gan.ImageGANConfig(precision="half")
 
 
 def test_nan_loss_surfaces_with_its_explanation(tmp_path):
