@@ -162,31 +162,19 @@ def build(config: BenchmarkConfig):
     return generator, discriminator, g_optimizer, d_optimizer, average
 
 
-@torch.no_grad()
-def update_average(average: nn.Module, generator: nn.Module, decay: float) -> None:
-    """average ← decay·average + (1 − decay)·generator for the weights; BatchNorm statistics are copied."""
-    for mine, current in zip(average.parameters(), generator.parameters()):
-        mine.lerp_(current, 1.0 - decay)
-    for mine, current in zip(average.buffers(), generator.buffers()):
-        mine.copy_(current)
-
-
 def channel_kls(classes: torch.Tensor) -> list[float]:
     """KL(class histogram ‖ uniform over 10) of each channel's predicted classes (M, 3) -> 3 floats (nats)."""
-    result = []
-    for channel in range(classes.shape[1]):
-        p = torch.bincount(classes[:, channel], minlength=NUM_CLASSES).double()
-        p = p / p.sum()
-        present = p > 0
-        result.append(round(float((p[present] * torch.log(p[present] * NUM_CLASSES)).sum()), 4))
-    return result
+    from gan_course import evaluation
+
+    return [round(evaluation.class_coverage(classes[:, channel], NUM_CLASSES)["kl_to_uniform"], 4)
+            for channel in range(classes.shape[1])]
 
 
 def checkpoint_file(config: BenchmarkConfig) -> Path:
     from gan_course import checkpoints
 
-    name = (f"stacked_fmnist_s{config.seed}_p{config.pack}_c{config.base_channels}{'_decay' if config.decay else ''}"
-            f"_ls{config.label_smoothing:g}_ema{config.ema:g}")
+    name = (f"stacked_fmnist_s{config.seed}_p{config.pack}_c{config.base_channels}_z{config.latent_dim}"
+            f"{'_decay' if config.decay else ''}_ls{config.label_smoothing:g}_ema{config.ema:g}")
     return checkpoints.checkpoint_path(name)
 
 
@@ -244,7 +232,7 @@ def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
             stats = gan_training.train_step(generator, discriminator, g_optimizer, d_optimizer,
                                             real.contiguous(memory_format=torch.channels_last), rng=rng, step=step,
                                             tricks=tricks, precision=precision)
-            update_average(average, generator, config.ema)
+            gan_training.update_average(average, generator, config.ema)
             for key, value in stats.items():
                 state["history"].setdefault(key, []).append(round(value, 4))
             state["step"] = step + 1
@@ -316,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--base-channels", type=int)
+    parser.add_argument("--latent-dim", type=int)
     parser.add_argument("--label-smoothing", type=float)
     parser.add_argument("--ema", type=float, help="EMA decay of G's weights for sampling (0: off)")
     parser.add_argument("--precision", choices=["auto", "fp32", "bf16"])
@@ -331,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
 
     runtime.set_threads()
     values = dict(QUICK, quick=True) if args.quick else {}
-    for name in ("steps", "pack", "samples", "batch_size", "base_channels", "label_smoothing", "ema", "precision"):
+    for name in ("steps", "pack", "samples", "batch_size", "base_channels", "latent_dim", "label_smoothing", "ema",
+                 "precision"):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
     config = BenchmarkConfig(seed=args.seed, decay=not args.no_decay, **values)

@@ -220,6 +220,20 @@ def train_step(generator: nn.Module, discriminator: nn.Module, g_optimizer: torc
     return {**d_stats, **g_stats}
 
 
+@torch.no_grad()
+def update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
+    """Exponential moving average of weights (Yazıcı et al., 2019): average ← decay·average + (1 − decay)·model.
+
+    Buffers (BatchNorm running statistics) are copied, not averaged: they describe the current model's activations.
+    """
+    if not 0.0 <= decay < 1.0:
+        raise ValueError(f"decay must lie in [0, 1), got {decay!r}")
+    for mine, current in zip(average.parameters(), model.parameters()):
+        mine.lerp_(current, 1.0 - decay)
+    for mine, current in zip(average.buffers(), model.buffers()):
+        mine.copy_(current)
+
+
 @dataclass
 class TrainConfig:
     steps: int = 1000

@@ -252,9 +252,7 @@ class ModeCollapseLab:
             D.load_state_dict(saved_d)
             self.d_optimizer.load_state_dict(saved_optimizer)
         if self.ema_generator is not None:
-            with torch.no_grad():
-                for average, current in zip(self.ema_generator.parameters(), G.parameters()):
-                    average.lerp_(current, 1.0 - c.ema)  # average ← ema·average + (1 − ema)·current
+            gan_training.update_average(self.ema_generator, G, c.ema)
         return {**d_stats, **g_stats}
 
     def step(self, n: int = 1) -> dict:

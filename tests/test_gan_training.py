@@ -1,5 +1,7 @@
 """Behaviour of the GAN step functions: who gets updated, the tricks, the NaN guard, reproducibility."""
 
+import copy
+
 import pytest
 import torch
 
@@ -154,3 +156,18 @@ def test_bf16_precision_trains_and_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="unknown precision 'fp16'.*'fp32', 'bf16'"):
         gan_training.train_step(generator, discriminator, g_opt, d_opt, toy2d.sample("ring-8", 64), precision="fp16")
     assert isinstance(gan_training.bf16_is_fast("cpu"), bool)
+
+
+def test_update_average_moves_weights_and_copies_batchnorm_statistics():
+    torch.manual_seed(0)
+    generator = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    average = copy.deepcopy(generator)
+    with torch.no_grad():
+        generator[0].weight.add_(1.0)
+        generator[1].running_mean.fill_(3.0)
+    before = average[0].weight.clone()
+    gan_training.update_average(average, generator, decay=0.75)
+    torch.testing.assert_close(average[0].weight, before + 0.25)
+    assert torch.equal(average[1].running_mean, torch.full((2,), 3.0))
+    with pytest.raises(ValueError, match="decay must lie in"):
+        gan_training.update_average(average, generator, decay=1.0)

@@ -1,7 +1,6 @@
 """Tests for benchmarks/stacked_fmnist.py: stacking, mode ids, modes and KL on hand-made inputs, packing, a smoke run."""
 
 import importlib.util
-import copy
 import json
 import math
 import sys
@@ -106,15 +105,3 @@ def test_channel_kls_are_zero_for_even_classes_and_log10_for_one_class():
     assert stacked.channel_kls(even) == [0.0, 0.0, 0.0]
     assert stacked.channel_kls(one) == [round(math.log(10), 4)] * 3
 
-
-def test_update_average_moves_weights_and_copies_batchnorm_statistics():
-    torch.manual_seed(0)
-    generator = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
-    average = copy.deepcopy(generator)
-    with torch.no_grad():
-        generator[0].weight.add_(1.0)
-        generator[1].running_mean.fill_(3.0)
-    before = average[0].weight.clone()
-    stacked.update_average(average, generator, decay=0.75)
-    torch.testing.assert_close(average[0].weight, before + 0.25)
-    assert torch.equal(average[1].running_mean, torch.full((2,), 3.0))
