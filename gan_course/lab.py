@@ -14,6 +14,10 @@ Tricks beyond ``gan_training.Tricks``, built here:
   ``decay_floor`` × the base rate;
 - an exponential moving average of G's weights (Yazıcı et al., 2019): with ``ema > 0`` samples and metrics come
   from the averaged generator, training still updates the raw one.
+- Fourier features of D's input (``fourier_features``, ``toy_gan.FourierFeatures``) opened coarse-to-fine over
+  ``fourier_anneal_steps``: D can draw bumps as narrow as a mode, which an MLP on raw coordinates cannot do in
+  any reasonable number of steps (spectral bias), without trapping G's samples before they have spread out;
+- a mixture prior for G (``latent_components``): a one-hot code of K components in front of the Gaussian noise.
 
 The data is divided by ``data_scale`` (the largest mode coordinate: 1 for the ring, 4 for the grid) so one recipe
 fits both targets; ``samples()`` and every probe answer in data units.
