@@ -207,9 +207,9 @@ def train_step(generator: nn.Module, discriminator: nn.Module, g_optimizer: torc
     batches = [real_batches] if isinstance(real_batches, Tensor) else list(real_batches)
     if not batches:
         raise ValueError("real_batches is empty: give at least one real batch")
-    for real in batches[:-1]:
-        d_stats = discriminator_step(generator, discriminator, d_optimizer, real, loss, tricks, labels, rng, step,
-                                     precision=precision)
+    for real in batches[:-1]:  # the extra D steps (d_steps > 1) judge fakes of their own
+        discriminator_step(generator, discriminator, d_optimizer, real, loss, tricks, labels, rng, step,
+                           precision=precision)
     real = batches[-1]
     with autocast(precision, real.device):
         fake = _generate(generator, sample_latent(generator, real.shape[0], rng), labels)  # with G's graph
