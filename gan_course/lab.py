@@ -157,9 +157,9 @@ PRESETS: dict[str, LabConfig] = {
     "cure": LabConfig(g_lr=2e-4, d_lr=2e-4, loss="lsgan"),
     "pacgan-ema": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, decay_start=3000, decay_steps=5000,
                             decay_floor=0.0, eval_every=500),
-    # pacgan-ema + a Fourier-feature D opened coarse-to-fine, and a longer schedule (20,000 G steps)
+    # pacgan-ema + a Fourier-feature D opened coarse-to-fine over the whole run, and a longer schedule (20,000 G steps)
     "course-best": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, fourier_features=32, fourier_scale=40.0,
-                             fourier_anneal_steps=12000, decay_start=10000, decay_steps=10000, decay_floor=0.0,
+                             fourier_anneal_steps=20000, decay_start=10000, decay_steps=10000, decay_floor=0.0,
                              eval_every=500),
 }
 
