@@ -25,7 +25,7 @@ The run is a small state machine persisted in one checkpoint (atomic writes), so
 same command with a larger ``--steps`` continues training; with ``--steps`` equal to the last saved step it just
 evaluates that checkpoint.
 
-    python benchmarks/stacked_fmnist.py                 # full: 15,000 steps (long: run it under the heavy lock)
+    python benchmarks/stacked_fmnist.py                 # full: 15,000 steps, ~18 min on one core (resumable)
     python benchmarks/stacked_fmnist.py --quick --json  # seconds: a smoke run with tiny sizes
 """
 
@@ -126,8 +126,8 @@ class PackedDiscriminator(nn.Module):
 class BenchmarkConfig:
     steps: int = 15000
     batch_size: int = 64
-    latent_dim: int = 64
-    base_channels: int = 32
+    latent_dim: int = 128
+    base_channels: int = 96  # KL 0.722 with 32 channels, 0.244 with 64, 0.175 with 96, 0.176 with 128 (70 ms a step)
     pack: int = 2
     lr: float = 2e-4
     decay: bool = True  # linear learning-rate decay to 0 at the last step (both players)
