@@ -112,7 +112,7 @@ def test_config_rejects_bad_values():
         image_gan.ImageGANConfig(batch_size=0)
     with pytest.raises(ValueError, match="d_lr"):
         image_gan.ImageGANConfig(d_lr=-1.0)
-    with pytest.raises(ValueError, match="unknown precision .half.; choose one of \[.auto., .fp32., .bf16.\]"):
+    with pytest.raises(ValueError, match=r"unknown precision .half.; choose one of \[.auto., .fp32., .bf16.\]"):
         image_gan.ImageGANConfig(precision="half")
 
 
