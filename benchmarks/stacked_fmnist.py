@@ -174,7 +174,8 @@ def checkpoint_file(config: BenchmarkConfig) -> Path:
     from gan_course import checkpoints
 
     name = (f"stacked_fmnist_s{config.seed}_p{config.pack}_c{config.base_channels}_z{config.latent_dim}"
-            f"{'_decay' if config.decay else ''}_ls{config.label_smoothing:g}_ema{config.ema:g}")
+            f"_b{config.batch_size}_lr{config.lr:g}{'_decay' if config.decay else ''}_ls{config.label_smoothing:g}"
+            f"_ema{config.ema:g}")
     return checkpoints.checkpoint_path(name)
 
 
