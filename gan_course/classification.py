@@ -88,8 +88,7 @@ def train_classifier(model: nn.Module, train_images: torch.Tensor, train_labels:
         raise ValueError("give both test_images and test_labels, or neither")
     if test_images is not None:
         _check_data(test_images, test_labels, "test")
-    runtime.check_positive(epochs=epochs)
-    runtime.check_positive(batch_size=batch_size)
+    runtime.check_positive(epochs=epochs, batch_size=batch_size)
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive finite number, got {lr!r}")
     if not (isinstance(weight_decay, (int, float)) and math.isfinite(weight_decay) and weight_decay >= 0):

@@ -36,7 +36,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from gan_course import checkpoints, gan_training, losses, metrics
+from gan_course import checkpoints, gan_training, losses, metrics, runtime
 from gan_course.data import toy2d
 from gan_course.models import toy_gan
 
@@ -114,19 +114,15 @@ class LabConfig:
                 raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
         positive = ("d_steps", "g_width", "g_depth", "d_width", "d_depth", "latent_dim", "batch_size", "pack",
                     "eval_every")
-        for name in positive:
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        runtime.check_positive(**{name: getattr(self, name) for name in positive})
+        for name in ("latent_components", "fourier_features", "fourier_anneal_steps", "noise_anneal_steps",
+                     "unrolled_steps", "decay_start", "decay_steps", "seed"):
+            runtime.check_int(name, getattr(self, name), minimum=0)
         if self.latent_components == 1:
             raise ValueError("latent_components must be 0 (plain Gaussian noise) or >= 2, got 1")
         if not isinstance(self.fourier_scale, (int, float)) or not math.isfinite(self.fourier_scale) \
                 or self.fourier_scale < 1:
             raise ValueError(f"fourier_scale must be a finite number >= 1, got {self.fourier_scale!r}")
-        for name in ("latent_components", "fourier_features", "fourier_anneal_steps", "noise_anneal_steps", "unrolled_steps", "decay_start", "decay_steps", "seed"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
         if self.batch_size % self.pack:
             raise ValueError(f"batch_size {self.batch_size} must be a multiple of pack={self.pack}")
         if self.label_smoothing and not losses.GAN_LOSSES[self.loss].soft_labels:
