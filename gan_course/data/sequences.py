@@ -1,8 +1,9 @@
 """Generated sequence tasks that need long memory: the recall task and the adding problem.
 
 Recall ("remember the first token", after Hochreiter & Schmidhuber, 1997): step 0 shows one of K symbols, then T
-distractor steps of Gaussian noise, then a "now answer" marker; the label is the first symbol. Chance accuracy is 1/K, and the answer depends only on a token T + 1 steps back, so it measures how far
-back a model can carry information. The adding problem (same paper; Le et al., 2015) asks for the sum of the two
+distractor steps of Gaussian noise, then a "now answer" marker; the label is the first symbol. Chance accuracy is
+1/K, and the answer depends only on a token T + 1 steps back, so it measures how far back a model can carry
+information. The adding problem (same paper; Le et al., 2015) asks for the sum of the two
 marked numbers in a sequence of T random numbers. Lesson 05 uses both with ``models.rnn``.
 """
 

@@ -14,6 +14,8 @@ import math
 import torch
 from torch import nn
 
+from gan_course import runtime
+
 RECURRENT_LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM}
 
 
@@ -28,6 +30,7 @@ class ManualRNN(nn.Module):
 
     def __init__(self, input_dim: int, hidden_dim: int):
         super().__init__()
+        runtime.check_positive(input_dim=input_dim, hidden_dim=hidden_dim)
         self.input_dim, self.hidden_dim = input_dim, hidden_dim
         bound = 1 / math.sqrt(hidden_dim)  # nn.RNN's initialisation: U(−1/√H, 1/√H)
         self.weight_x = nn.Parameter(torch.empty(hidden_dim, input_dim).uniform_(-bound, bound))  # W_x (H, D)
@@ -148,8 +151,7 @@ def train_sequence_classifier(model: SequenceClassifier, sample, steps: int, bat
                               max_grad_norm: float = 1.0, generator: torch.Generator | None = None) -> list:
     """Adam on cross-entropy with gradient clipping; ``sample(batch_size, generator)`` draws fresh
     ``(inputs (B, T, D), labels (B,))`` every step. Returns the loss of every step."""
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    runtime.check_positive(steps=steps, batch_size=batch_size)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     model.train()
