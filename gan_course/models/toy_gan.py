@@ -11,6 +11,8 @@ al., 2021 "Nerfies"; Lin et al., 2021 "BARF") keeps the early, smooth D that spr
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -33,7 +35,8 @@ class MLPGenerator(nn.Module):
     al., 2017: the one-hot code through the first linear layer is a learned offset per component). A continuous
     generator fed one connected blob of noise has to stretch it across the gaps between separate modes, and the
     samples on those stretches land between modes; a discrete code lets each component own its own mode
-    (Khayatkhoei et al., 2018; Tanielian et al., 2020).
+    (Khayatkhoei et al., 2018; Tanielian et al., 2020). In the lab it did not beat the Gaussian prior: with K equal
+    to (or twice) the number of modes, components pile onto the same mode and others go empty.
     """
 
     def __init__(self, latent_dim: int = 2, data_dim: int = 2, width: int = 128, depth: int = 2,
@@ -88,7 +91,7 @@ class FourierFeatures(nn.Module):
         runtime.check_positive(data_dim=data_dim, features=features)
         if not scale >= 1.0:
             raise ValueError(f"fourier scale must be >= 1, got {scale!r}")
-        scales = torch.logspace(0.0, torch.log10(torch.tensor(float(scale))).item(), features)  # (F,) low -> high
+        scales = torch.logspace(0.0, math.log10(scale), features)  # (F,) low -> high
         self.register_buffer("frequencies", torch.randn(data_dim, features) * scales)  # (D, F)
         self.register_buffer("window", torch.ones(features))  # (F,)
         self.out_dim = data_dim + 2 * features
