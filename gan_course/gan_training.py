@@ -14,6 +14,7 @@ or weight clipping.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Callable
@@ -98,10 +99,15 @@ def bf16_is_fast(device: torch.device | str = "cpu") -> bool:
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    if device.type != "cpu":
-        return False
+    return device.type == "cpu" and _cpu_has_bf16()
+
+
+@functools.cache
+def _cpu_has_bf16() -> bool:
+    """The CPU flags, read once per process (Linux; elsewhere: no)."""
     try:
-        flags = open("/proc/cpuinfo").read()
+        with open("/proc/cpuinfo") as handle:
+            flags = handle.read()
     except OSError:
         return False
     return any(flag in flags for flag in (" avx512_bf16", " amx_bf16"))

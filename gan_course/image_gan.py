@@ -206,10 +206,11 @@ def train_image_gan(generator: nn.Module, discriminator: nn.Module, images: Tens
             module.to(memory_format=torch.contiguous_format)
 
 
-def _fused_adam(parameters, lr: float, betas) -> torch.optim.Adam:
+def make_adam(parameters, lr: float, betas=(0.5, 0.999), fused: bool = True) -> torch.optim.Adam:
+    """Adam for a GAN player; ``fused`` uses the one-kernel implementation where the device has it (CPU, CUDA)."""
     parameters = list(parameters)
     device = parameters[0].device.type if parameters else "cpu"
-    return torch.optim.Adam(parameters, lr=lr, betas=betas, fused=device in ("cpu", "cuda") or None)
+    return torch.optim.Adam(parameters, lr=lr, betas=betas, fused=(fused and device in ("cpu", "cuda")) or None)
 
 
 def _train_image_gan(generator, discriminator, images, config, checkpoint, resume, progress, stop_after,
@@ -218,8 +219,8 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
         raise ValueError(f"images must have shape (N, C, 28, 28) matching the discriminator, got "
                          f"{tuple(images.shape)}")
     path = Path(checkpoint) if checkpoint is not None else None
-    g_optimizer = _fused_adam(generator.parameters(), config.g_lr, config.betas)
-    d_optimizer = _fused_adam(discriminator.parameters(), config.discriminator_lr, config.betas)
+    g_optimizer = make_adam(generator.parameters(), config.g_lr, config.betas)
+    d_optimizer = make_adam(discriminator.parameters(), config.discriminator_lr, config.betas)
     schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lambda step: learning_rate_factor(step, config))
                   for opt in (g_optimizer, d_optimizer)]
     rng = torch.Generator().manual_seed(config.seed)
