@@ -147,7 +147,7 @@ class LabConfig:
         return cls().replace(**values)
 
 
-# "collapse" and "cure" differ in one setting: packing (PacGAN). The rest are the benchmark's recipes.
+# "collapse" and "cure" differ in one setting: the loss (LSGAN). The rest are the benchmark's recipes.
 PRESETS: dict[str, LabConfig] = {
     "collapse": LabConfig(g_lr=2e-4, d_lr=2e-4),
     "cure": LabConfig(g_lr=2e-4, d_lr=2e-4, loss="lsgan"),
