@@ -12,7 +12,8 @@ grid 24.8 / 95.7 % / 0.04. Target for the course recipe: ring 8.0 / >= 97 % / <=
 Recipes (``lab.PRESETS``): ``vanilla`` is the lab's collapse preset; ``pacgan-ema`` packs 4 samples for D, uses
 batch 512, a 3-layer G, a learning rate decaying to 0 and samples from an exponential moving average of G's weights
 (``LabConfig.ema``); ``course-best`` adds a Fourier-feature D whose frequencies open coarse-to-fine over the whole
-run of 20,000 steps (learning-rate decay over the last 10,000).
+run of 20,000 steps (learning-rate decay over the last 10,000) and an energy-distance term of weight 100 in G's loss
+(``LabConfig.energy_weight``), which keeps the modes equally full while D sharpens.
 """
 
 from __future__ import annotations

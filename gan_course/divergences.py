@@ -1,4 +1,5 @@
-"""Divergences and distances between probability distributions: KL, JS, Gaussian KL, Wasserstein-1 (lesson 08).
+"""Divergences and distances between probability distributions: KL, JS, Gaussian KL, Wasserstein-1 (lesson 08),
+energy distance (lesson 10).
 
 Discrete distributions are tensors whose last dimension is the support (each row non-negative, summing to 1).
 Logs are natural (nats) unless ``base=2`` (bits): JS ≤ log 2 ≈ 0.693 nats = 1 bit.
@@ -147,3 +148,36 @@ def _cdf_at(sorted_samples: Tensor, weights: Tensor, points: Tensor) -> Tensor:
     """Empirical CDF F(t) = Σ_{x_i ≤ t} w_i at each point t."""
     cumulative = torch.cat([weights.new_zeros(1), torch.cumsum(weights, 0)])  # (N + 1,)
     return cumulative[torch.searchsorted(sorted_samples, points, right=True)]
+
+
+def energy_distance(x: Tensor, y: Tensor, unbiased: bool = True) -> Tensor:
+    """Squared energy distance between two samples of points: 2·E|X − Y| − E|X − X'| − E|Y − Y'|.
+
+    ``x`` (N, D) and ``y`` (M, D); |·| is the Euclidean distance. It is 0 only when the two distributions are equal
+    (Székely & Rizzo, 2013) and is the MMD² of the kernel k(a, b) = −|a − b| (Sejdinovic et al., 2013). Each point is
+    pulled toward the points of the other sample and pushed away from those of its own, at any range, so its
+    gradient moves mass from where one sample has too much to where it has too little: the lab's energy term
+    (``LabConfig.energy_weight``) uses this to keep G's modes equally full. ``unbiased`` leaves the zero distance of
+    each point to itself out of E|X − X'| and E|Y − Y'| (a U-statistic, mean 0 for two samples of one
+    distribution); ``unbiased=False`` is the plug-in value of the two empirical distributions, which for 1-D data is
+    ``scipy.stats.energy_distance(x, y) ** 2`` (SciPy returns the square root).
+    """
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"energy_distance expects x (N, D) and y (M, D) with the same D, got {tuple(x.shape)} "
+                         f"and {tuple(y.shape)}")
+    minimum = 2 if unbiased else 1
+    if x.shape[0] < minimum or y.shape[0] < minimum:
+        raise ValueError(f"energy_distance needs at least {minimum} points in each sample (unbiased={unbiased}), "
+                         f"got {x.shape[0]} and {y.shape[0]}")
+    dtype = torch.promote_types(torch.promote_types(x.dtype, y.dtype), torch.get_default_dtype())
+    x, y = x.to(dtype), y.to(dtype)
+
+    def distances(a: Tensor, b: Tensor) -> Tensor:  # (N, M); direct differences, not the |a|² + |b|² − 2ab
+        return torch.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist")  # trick: exact for close points
+
+    def within(points: Tensor) -> Tensor:  # E|X − X'|; the diagonal (each point to itself) is 0
+        n = points.shape[0]
+        return distances(points, points).sum() / (n * (n - 1) if unbiased else n * n)
+
+    return 2 * distances(x, y).mean() - within(x) - within(y)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 from scipy.special import rel_entr
-from scipy.stats import wasserstein_distance
+from scipy.stats import energy_distance, wasserstein_distance
 
 from gan_course import divergences
 
@@ -159,6 +159,36 @@ def test_wasserstein_1d_of_a_shift_is_the_shift_and_refuses_bad_shapes():
         divergences.wasserstein_1d(a.reshape(50, 10), a)
     with pytest.raises(ValueError, match="weights_a must have the samples' shape"):
         divergences.wasserstein_1d(a, a[:10], weights_a=torch.ones(3))
+
+
+def test_energy_distance_matches_scipy_in_1d_and_is_zero_in_expectation_for_one_distribution():
+    g = torch.Generator().manual_seed(3)
+    a = torch.randn(200, generator=g, dtype=torch.float64)
+    b = 2.0 * torch.rand(130, generator=g, dtype=torch.float64)
+    expected = torch.tensor(energy_distance(a.numpy(), b.numpy()) ** 2, dtype=torch.float64)  # SciPy: square root
+    torch.testing.assert_close(divergences.energy_distance(a[:, None], b[:, None], unbiased=False), expected)
+    # by hand on two tiny 2-D samples: 2·E|X−Y| − E|X−X'| − E|Y−Y'| with the self-pairs left out
+    x, y = torch.tensor([[0.0, 0.0], [3.0, 4.0]]), torch.tensor([[0.0, 0.0], [0.0, 1.0]])
+    by_hand = 2 * (0 + 1 + 5 + math.sqrt(18)) / 4 - 5 - 1
+    torch.testing.assert_close(divergences.energy_distance(x, y), torch.tensor(by_hand))
+    # the unbiased estimate of two samples of one distribution averages to 0; a shifted sample is clearly positive
+    points = torch.randn(40, 400, 2, generator=g)
+    same = torch.stack([divergences.energy_distance(p[:200], p[200:]) for p in points])
+    assert abs(same.mean().item()) < 3 * same.std().item() / math.sqrt(len(same))
+    assert divergences.energy_distance(points[0], points[1] + 0.5).item() > 10 * same.std().item()
+    assert divergences.energy_distance(points[0], points[1]) == divergences.energy_distance(points[1], points[0])
+
+
+def test_energy_distance_pulls_points_from_a_full_mode_toward_an_empty_one_and_refuses_bad_shapes():
+    real = torch.cat([torch.zeros(50, 2), torch.tensor([[4.0, 0.0]]).repeat(50, 1)])  # two modes, half each
+    fake = torch.cat([torch.zeros(90, 2), torch.tensor([[4.0, 0.0]]).repeat(10, 1)])  # mode at 0 over-full
+    fake.requires_grad_(True)
+    divergences.energy_distance(fake, real).backward()
+    assert (-fake.grad[:90, 0] > 0).all(), "descent moves the over-full mode's points toward the empty one"
+    with pytest.raises(ValueError, match=r"x \(N, D\) and y \(M, D\) with the same D"):
+        divergences.energy_distance(torch.zeros(5, 2), torch.zeros(5, 3))
+    with pytest.raises(ValueError, match="at least 2 points"):
+        divergences.energy_distance(torch.zeros(1, 2), torch.zeros(5, 2))
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,6 +1,7 @@
 """Behaviour of the GAN step functions: who gets updated, the tricks, the NaN guard, reproducibility."""
 
 import copy
+import math
 
 import pytest
 import torch
@@ -171,3 +172,29 @@ def test_update_average_moves_weights_and_copies_batchnorm_statistics():
     assert torch.equal(average[1].running_mean, torch.full((2,), 3.0))
     with pytest.raises(ValueError, match="decay must lie in"):
         gan_training.update_average(average, generator, decay=1.0)
+
+
+def test_generator_step_adds_a_penalty_on_the_fake_batch_and_reports_it_apart():
+    generator, discriminator, g_opt, _ = make()
+    twin, twin_opt = copy.deepcopy(generator), None
+    twin_opt = torch.optim.Adam(twin.parameters(), 1e-3, betas=(0.5, 0.999))
+    seen = []
+
+    def penalty(fake):
+        seen.append(fake.shape)
+        return 3.0 * fake.pow(2).mean()
+
+    stats = gan_training.generator_step(generator, discriminator, g_opt, 64, rng=torch.Generator().manual_seed(5),
+                                        penalty=penalty)
+    assert seen == [(64, 2)] and set(stats) == {"g_loss", "g_penalty"} and stats["g_penalty"] > 0
+    # by hand: the same batch, adversarial loss + penalty, one Adam step
+    z = gan_training.sample_latent(twin, 64, torch.Generator().manual_seed(5))
+    fake = twin(z)
+    total = losses.get_loss("non-saturating").generator_loss(None, discriminator(fake)) + 3.0 * fake.pow(2).mean()
+    twin_opt.zero_grad()
+    total.backward()
+    twin_opt.step()
+    assert all(torch.allclose(a, b) for a, b in zip(snapshot(generator), snapshot(twin)))
+    assert stats["g_loss"] == pytest.approx(total.item() - stats["g_penalty"], abs=1e-5)
+    with pytest.raises(gan_training.NaNLossError, match="g_penalty"):
+        gan_training.generator_step(generator, discriminator, g_opt, 64, penalty=lambda fake: fake.sum() * math.nan)

@@ -141,6 +141,8 @@ def test_lr_decay_and_noise_annealing():
     (dict(g_optimizer="adamw"), "rmsprop"), (dict(batch_size=30, pack=4), "multiple of pack"),
     (dict(label_smoothing=0.1, loss="wgan-gp"), "lsgan"), (dict(beta1=1.5), "beta1"),
     (dict(unrolled_steps=-1), "unrolled_steps"), (dict(label_flip=0.7), "label_flip"),
+    (dict(energy_weight=-1.0), "energy_weight must be a finite number >= 0"),
+    (dict(energy_weight=math.inf), "energy_weight"),
 ])
 def test_bad_configs_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):
@@ -201,3 +203,30 @@ def test_lab_opens_the_fourier_window_with_the_steps():
     with pytest.raises(ValueError, match="fourier_features"):
         lab.LabConfig(fourier_features=-1)
     assert not run.configure(config.replace(fourier_anneal_steps=16)), "the anneal length changes live"
+
+
+def test_energy_term_adds_one_energy_distance_per_g_step_and_is_live(monkeypatch):
+    config = lab.LabConfig(batch_size=64, eval_every=100, energy_weight=5.0)
+    run = lab.ModeCollapseLab(config)
+    calls = []
+    original = lab.divergences.energy_distance
+
+    def counting(fake, real):
+        calls.append((tuple(fake.shape), tuple(real.shape)))
+        return original(fake, real)
+
+    monkeypatch.setattr(lab.divergences, "energy_distance", counting)
+    run.step(3)
+    assert calls == [((64, 2), (64, 2))] * 3, "one term per G step: G's batch against a fresh real batch"
+    assert not run.configure(config.replace(energy_weight=0.0)), "the weight applies live"
+    run.step(2)
+    assert len(calls) == 3, "weight 0 switches the term off"
+    monkeypatch.undo()
+    off = lab.ModeCollapseLab(config.replace(energy_weight=0.0))
+    off.step(5)  # the term draws its own real batch, so weight 0 must leave the random stream alone too
+    plain = lab.ModeCollapseLab(lab.LabConfig(batch_size=64, eval_every=100))
+    plain.step(5)
+    assert torch.equal(off.samples(32), plain.samples(32)), "weight 0 is exactly the lab without the term"
+    on = lab.ModeCollapseLab(config)
+    on.step(5)
+    assert not torch.equal(off.samples(32), on.samples(32)), "the term changes what G learns"
