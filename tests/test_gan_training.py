@@ -176,7 +176,7 @@ def test_update_average_moves_weights_and_copies_batchnorm_statistics():
 
 def test_generator_step_adds_a_penalty_on_the_fake_batch_and_reports_it_apart():
     generator, discriminator, g_opt, _ = make()
-    twin, twin_opt = copy.deepcopy(generator), None
+    twin = copy.deepcopy(generator)
     twin_opt = torch.optim.Adam(twin.parameters(), 1e-3, betas=(0.5, 0.999))
     seen = []
 
