@@ -39,8 +39,8 @@ def make_players(batch_norm: bool = True, channels_last: bool = False, fused: bo
     generator, discriminator = dcgan.DCGANGenerator(), dcgan.DCGANDiscriminator(batch_norm=batch_norm)
     if channels_last:
         generator, discriminator = (m.to(memory_format=torch.channels_last) for m in (generator, discriminator))
-    g_optimizer = image_gan.make_adam(generator.parameters(), 2e-4, fused=fused)
-    d_optimizer = image_gan.make_adam(discriminator.parameters(), 2e-4, fused=fused)
+    g_optimizer = gan_training.make_adam(generator.parameters(), 2e-4, fused=fused)
+    d_optimizer = gan_training.make_adam(discriminator.parameters(), 2e-4, fused=fused)
     return generator, discriminator, g_optimizer, d_optimizer
 
 

@@ -148,7 +148,7 @@ def build(config: BenchmarkConfig):
     """Generator and packed discriminator in channels-last format, fused Adam for both, and G's EMA copy."""
     import copy
 
-    from gan_course import image_gan, runtime
+    from gan_course import gan_training, runtime
     from gan_course.models import dcgan
 
     runtime.seed_everything(config.seed)
@@ -156,8 +156,8 @@ def build(config: BenchmarkConfig):
     discriminator = PackedDiscriminator(CHANNELS, config.base_channels, config.pack)
     for module in (generator, discriminator):
         module.to(memory_format=torch.channels_last)
-    g_optimizer = image_gan.make_adam(generator.parameters(), config.lr)
-    d_optimizer = image_gan.make_adam(discriminator.parameters(), config.lr)
+    g_optimizer = gan_training.make_adam(generator.parameters(), config.lr)
+    d_optimizer = gan_training.make_adam(discriminator.parameters(), config.lr)
     average = copy.deepcopy(generator).requires_grad_(False)
     return generator, discriminator, g_optimizer, d_optimizer, average
 

@@ -232,6 +232,13 @@ def train_step(generator: nn.Module, discriminator: nn.Module, g_optimizer: torc
     return {**d_stats, **g_stats}
 
 
+def make_adam(parameters, lr: float, betas=(0.5, 0.999), fused: bool = True) -> torch.optim.Adam:
+    """Adam for a GAN player; ``fused`` uses the one-kernel implementation where the device has it (CPU, CUDA)."""
+    parameters = list(parameters)
+    device = parameters[0].device.type if parameters else "cpu"
+    return torch.optim.Adam(parameters, lr=lr, betas=betas, fused=(fused and device in ("cpu", "cuda")) or None)
+
+
 @torch.no_grad()
 def update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
     """Exponential moving average of weights (Yazıcı et al., 2019): average ← decay·average + (1 − decay)·model.

@@ -28,11 +28,15 @@ from gan_course import checkpoints, gan_training, losses, runtime
 PRECISIONS = ("auto", *gan_training.PRECISIONS)
 
 
-def resolve_precision(precision: str, device: torch.device | str = "cpu") -> str:
-    """``"auto"`` -> ``"bf16"`` where bfloat16 runs natively on ``device``, else ``"fp32"``; others unchanged."""
+def check_precision(precision: str) -> str:
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose one of {list(PRECISIONS)}")
-    if precision != "auto":
+    return precision
+
+
+def resolve_precision(precision: str, device: torch.device | str = "cpu") -> str:
+    """``"auto"`` -> ``"bf16"`` where bfloat16 runs natively on ``device``, else ``"fp32"``; others unchanged."""
+    if check_precision(precision) != "auto":
         return precision
     return "bf16" if gan_training.bf16_is_fast(device) else "fp32"
 
@@ -58,8 +62,7 @@ class ImageGANConfig:
 
     def __post_init__(self):
         losses.get_loss(self.loss)
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"unknown precision {self.precision!r}; choose one of {list(PRECISIONS)}")
+        check_precision(self.precision)
         if isinstance(self.tricks, dict):  # from a checkpoint
             self.tricks = gan_training.Tricks(**self.tricks)
         self.betas = tuple(self.betas)
@@ -206,21 +209,14 @@ def train_image_gan(generator: nn.Module, discriminator: nn.Module, images: Tens
             module.to(memory_format=torch.contiguous_format)
 
 
-def make_adam(parameters, lr: float, betas=(0.5, 0.999), fused: bool = True) -> torch.optim.Adam:
-    """Adam for a GAN player; ``fused`` uses the one-kernel implementation where the device has it (CPU, CUDA)."""
-    parameters = list(parameters)
-    device = parameters[0].device.type if parameters else "cpu"
-    return torch.optim.Adam(parameters, lr=lr, betas=betas, fused=(fused and device in ("cpu", "cuda")) or None)
-
-
 def _train_image_gan(generator, discriminator, images, config, checkpoint, resume, progress, stop_after,
                      callback) -> TrainingRun:
     if images.ndim != 4 or images.shape[1:] != (getattr(discriminator, "in_channels", images.shape[1]), 28, 28):
         raise ValueError(f"images must have shape (N, C, 28, 28) matching the discriminator, got "
                          f"{tuple(images.shape)}")
     path = Path(checkpoint) if checkpoint is not None else None
-    g_optimizer = make_adam(generator.parameters(), config.g_lr, config.betas)
-    d_optimizer = make_adam(discriminator.parameters(), config.discriminator_lr, config.betas)
+    g_optimizer = gan_training.make_adam(generator.parameters(), config.g_lr, config.betas)
+    d_optimizer = gan_training.make_adam(discriminator.parameters(), config.discriminator_lr, config.betas)
     schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lambda step: learning_rate_factor(step, config))
                   for opt in (g_optimizer, d_optimizer)]
     rng = torch.Generator().manual_seed(config.seed)

@@ -46,7 +46,7 @@ from gan_course.models import toy_gan
 
 TARGETS = tuple(name for name, dist in toy2d.TOY_DISTRIBUTIONS.items() if dist.modes is not None)
 OPTIMIZERS = {
-    "adam": lambda params, lr, betas: torch.optim.Adam(params, lr=lr, betas=betas, fused=True),  # fused: ~20 % faster
+    "adam": gan_training.make_adam,  # fused where the device has it: ~20 % faster in the lab
     "rmsprop": lambda params, lr, betas: torch.optim.RMSprop(params, lr=lr),
     "sgd": lambda params, lr, betas: torch.optim.SGD(params, lr=lr),
 }
