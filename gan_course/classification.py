@@ -89,10 +89,8 @@ def train_classifier(model: nn.Module, train_images: torch.Tensor, train_labels:
     if test_images is not None:
         _check_data(test_images, test_labels, "test")
     runtime.check_positive(epochs=epochs, batch_size=batch_size)
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-    if not (isinstance(weight_decay, (int, float)) and math.isfinite(weight_decay) and weight_decay >= 0):
-        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
+    runtime.check_number("lr", lr, strict=True)
+    runtime.check_number("weight_decay", weight_decay)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer {optimizer!r} is not one of {sorted(OPTIMIZERS)}")
 

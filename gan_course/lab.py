@@ -110,9 +110,7 @@ class LabConfig:
             if getattr(self, name) not in OPTIMIZERS:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {list(OPTIMIZERS)}")
         for name in ("g_lr", "d_lr"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-                raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+            runtime.check_number(name, getattr(self, name), strict=True)
         for name in ("beta1", "beta2", "decay_floor", "ema"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0 and not (name == "decay_floor" and value == 1.0):
@@ -120,17 +118,13 @@ class LabConfig:
         positive = ("d_steps", "g_width", "g_depth", "d_width", "d_depth", "latent_dim", "batch_size", "pack",
                     "eval_every")
         runtime.check_positive(**{name: getattr(self, name) for name in positive})
-        if not isinstance(self.energy_weight, (int, float)) or not math.isfinite(self.energy_weight) \
-                or self.energy_weight < 0:
-            raise ValueError(f"energy_weight must be a finite number >= 0 (0 = off), got {self.energy_weight!r}")
+        runtime.check_number("energy_weight", self.energy_weight)  # 0 = off
         for name in ("latent_components", "fourier_features", "fourier_anneal_steps", "noise_anneal_steps",
                      "unrolled_steps", "decay_start", "decay_steps", "seed"):
             runtime.check_int(name, getattr(self, name), minimum=0)
         if self.latent_components == 1:
             raise ValueError("latent_components must be 0 (plain Gaussian noise) or >= 2, got 1")
-        if not isinstance(self.fourier_scale, (int, float)) or not math.isfinite(self.fourier_scale) \
-                or self.fourier_scale < 1:
-            raise ValueError(f"fourier_scale must be a finite number >= 1, got {self.fourier_scale!r}")
+        runtime.check_number("fourier_scale", self.fourier_scale, minimum=1)
         if self.batch_size % self.pack:
             raise ValueError(f"batch_size {self.batch_size} must be a multiple of pack={self.pack}")
         if self.label_smoothing and not losses.GAN_LOSSES[self.loss].soft_labels:

@@ -6,6 +6,7 @@ it never skips a lesson's code. Lessons write ``steps = runtime.pick(full=3000, 
 
 from __future__ import annotations
 
+import math
 import os
 import random
 
@@ -34,6 +35,17 @@ def check_int(name: str, value, minimum: int = 1) -> None:
     """Raise ``ValueError`` naming ``name`` unless ``value`` is an int (not a bool) >= ``minimum``."""
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def check_number(name: str, value, minimum: float = 0.0, strict: bool = False) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is a finite real number >= ``minimum`` (> with
+    ``strict``; strict with minimum 0 reads "a positive finite number")."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and (
+        value > minimum if strict else value >= minimum)
+    if not ok:
+        bound = "a positive finite number" if strict and minimum == 0 else \
+            f"a finite number {'>' if strict else '>='} {minimum:g}"
+        raise ValueError(f"{name} must be {bound}, got {value!r}")
 
 
 def check_positive(**sizes) -> None:

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -66,3 +68,11 @@ def test_shared_validators_name_the_bad_value():
             runtime.check_positive(width=bad)
     with pytest.raises(ValueError, match=r"length must be an int >= 2, got 1"):
         runtime.check_int("length", 1, minimum=2)
+    runtime.check_number("weight", 0)
+    runtime.check_number("scale", 1.0, minimum=1)
+    runtime.check_number("lr", 1e-4, strict=True)
+    for bad in (0.0, -1e-3, math.nan, math.inf, True, "0.1"):
+        with pytest.raises(ValueError, match=r"lr must be a positive finite number, got"):
+            runtime.check_number("lr", bad, strict=True)
+    with pytest.raises(ValueError, match=r"scale must be a finite number >= 1, got 0.5"):
+        runtime.check_number("scale", 0.5, minimum=1)

@@ -31,8 +31,7 @@ class RecallTask:
     def __post_init__(self):
         runtime.check_int("delay", self.delay, 0)
         runtime.check_int("num_classes", self.num_classes, 2)
-        if not isinstance(self.noise_std, (int, float)) or not 0 <= self.noise_std < float("inf"):
-            raise ValueError(f"noise_std must be a finite number >= 0, got {self.noise_std!r}")
+        runtime.check_number("noise_std", self.noise_std)
 
     @property
     def input_dim(self) -> int:
