@@ -1,91 +1,408 @@
 """Notebook maintenance for course authors.
 
-  python tools/nbtool.py run NB...          execute in quick mode, then keep outputs only in checked cells
-  python tools/nbtool.py time --full NB...  execute in full mode (what a learner runs), print times, write nothing
-  python tools/nbtool.py strip NB...        keep outputs only in cells marked '# NBVAL_CHECK_OUTPUT'
+  python tools/nbtool.py render NB...        run quick mode, then full mode; store the FULL-mode outputs in NB
+  python tools/nbtool.py time [--full] NB... execute (quick mode unless --full), print times, write nothing
 
-Checked cells keep their output and an execution count (nbval compares nothing for a cell whose count is null);
-every other cell is stored empty, so diffs stay readable and the notebooks small.
+``render`` is what makes a committed lesson: every output and figure of a full-mode run (what a learner sees),
+execution counts 1..n, figures as PNG at a fixed DPI, widgets replaced by a static fallback (their picture and
+text), no timestamps, and a stamp in ``metadata.gan_course.render`` (mode, seconds, date, machine, threads, a
+sha256 of the code cells). Cells marked ``# NBVAL_CHECK_OUTPUT`` must print the same text in quick and full mode
+(the tests compare the committed full-mode text with a quick-mode run): a difference is printed, recorded in the
+stamp (``checked_outputs_match: false``) and makes the command exit 1. An error in any cell, or a notebook over
+1.5 MB, writes nothing and exits 1.
+
+Threads: the kernels use whatever ``GAN_COURSE_THREADS`` says (``cpuslot`` sets 1); the stamp records it.
+Checkpoints: each run gets a fresh, empty ``GAN_COURSE_CHECKPOINTS`` directory, so the render shows (and times)
+what a learner's first run does; ``--keep-checkpoints`` uses the normal cache instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import contextlib
+import datetime as dt
+import difflib
+import hashlib
+import html
+import json
 import os
+import platform
+import re
+import struct
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
+ROOT = Path(__file__).resolve().parents[1]
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+MAX_BYTES = 1_500_000  # 1.5 MB per committed notebook
+FIGURE_DPI = 100  # PNG pixels per inch: a (5, 4) figure is 500 x 400 px, a (10, 4) one fills GitHub's column
+WIDE_PX = 1100  # figures wider than this are shrunk by GitHub, and their text with them: warn the author
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE = "[interactive widget: run this cell in JupyterLab to use it]"
+KERNEL_CONFIG = f"""\
+# Written by tools/nbtool.py render for one kernel; not a user profile.
+c.InlineBackend.figure_formats = {{"png"}}
+c.InlineBackend.print_figure_kwargs = {{"bbox_inches": "tight", "dpi": {FIGURE_DPI}}}
+c.HistoryManager.enabled = False
+"""
 
 
-def strip(nb) -> None:
+class RenderError(Exception):
+    """A notebook that cannot be rendered; the message says why and what to do."""
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+
+
+def code_hash(nb) -> str:
+    """sha256 of the code cells' sources, in order: changes when any code changes, not when prose does."""
+    sources = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    return hashlib.sha256(json.dumps(sources, ensure_ascii=False).encode()).hexdigest()
+
+
+def output_text(cell) -> str:
+    """The text a cell shows: its streams and the text/plain of its results, as nbval compares them."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            parts.append(f"[{output.name}] {output.text}")
+        elif output.output_type in ("execute_result", "display_data"):
+            text = output.get("data", {}).get("text/plain")
+            if text is not None:
+                parts.append(f"[{output.output_type}] {text}")
+        elif output.output_type == "error":
+            parts.append(f"[error] {output.ename}: {output.evalue}")
+    return "\n".join(parts)
+
+
+def png_size(data_b64: str) -> tuple[int, int]:
+    """(width, height) in pixels of a base64 PNG, read from its IHDR header."""
+    raw = base64.b64decode(data_b64[:64] + "=" * (-len(data_b64[:64]) % 4))
+    if raw[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    return struct.unpack(">II", raw[16:24])
+
+
+def find_notebooks(paths) -> list[Path]:
+    """Check every path before any work starts: an unknown path names itself instead of a traceback."""
+    found, bad = [], []
+    for name in paths:
+        path = Path(name)
+        if not path.is_file():
+            bad.append(f"{name}: no such notebook (lessons are notebooks/NN_name.ipynb)")
+        elif path.suffix != ".ipynb":
+            bad.append(f"{name}: not a .ipynb notebook")
+        else:
+            try:
+                nbformat.read(path, as_version=4)
+            except Exception as error:  # noqa: BLE001 - report any unreadable file by name
+                bad.append(f"{name}: not a readable notebook ({type(error).__name__}: {error})")
+            else:
+                found.append(path)
+    if bad:
+        raise RenderError("\n".join(bad))
+    return found
+
+
+def machine_line() -> str:
+    """CPU model, cores, Python and OS: the part of the machine runtime.describe() does not name."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"cpu={cpu!r} cores={os.cpu_count()} python={platform.python_version()} os={platform.system()}"
+
+
+def threads_setting() -> int:
+    """The thread count the kernels will use: GAN_COURSE_THREADS, else all cores (runtime.set_threads' rule)."""
+    value = os.environ.get("GAN_COURSE_THREADS", "").strip()
+    if value:
+        try:
+            count = int(value)
+        except ValueError:
+            raise RenderError(f"GAN_COURSE_THREADS={value!r} is not a whole number") from None
+        if count < 1:
+            raise RenderError(f"GAN_COURSE_THREADS={value!r} must be >= 1")
+        return count
+    return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def kernel_environment(quick: bool, keep_checkpoints: bool):
+    """Environment the kernel inherits: the mode, the inline backend at FIGURE_DPI, optionally fresh checkpoints."""
+    saved = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="nbtool-") as tmp:
+        profile = Path(tmp, "ipython", "profile_default")
+        profile.mkdir(parents=True)
+        (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG)
+        os.environ["IPYTHONDIR"] = str(profile.parent)
+        os.environ["GAN_COURSE_QUICK"] = "1" if quick else "0"
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+        os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+        if not keep_checkpoints:
+            os.environ["GAN_COURSE_CHECKPOINTS"] = str(Path(tmp, "checkpoints"))
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def execute(path: Path, quick: bool, timeout: int, keep_checkpoints: bool = False):
+    """Execute a fresh copy of ``path``; return (notebook, seconds, per-cell timings, client)."""
+    nb = nbformat.read(path, as_version=4)
+    with kernel_environment(quick, keep_checkpoints):
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                                resources={"metadata": {"path": str(path.resolve().parent)}})
+        timings = []
+        original = client.async_execute_cell
+
+        async def timed(cell, index, **kwargs):
+            start = time.perf_counter()
+            result = await original(cell, index, **kwargs)
+            timings.append((index, time.perf_counter() - start))
+            return result
+
+        client.async_execute_cell = timed
+        start = time.perf_counter()
+        mode = "quick" if quick else "full"
+        try:
+            client.execute()
+        except CellTimeoutError as error:
+            raise RenderError(f"{path}: a cell ran longer than {timeout} s in {mode} mode "
+                              f"(raise --timeout or shrink the cell)\n{error}") from None
+        except CellExecutionError as error:
+            index = len(timings)  # the failing cell is the one after the last that finished
+            raise RenderError(f"{path}: cell {index} failed in {mode} mode; nothing was written. "
+                              f"Fix it, then render again.\n{error}") from None
+    return nb, time.perf_counter() - start, timings, client
+
+
+# ---------------------------------------------------------------------------------------------------- widgets
+
+
+def _widget_tree(model_id: str, state: dict, seen=None):
+    """Yield (model_id, model state) for a widget and, depth first, every widget it contains."""
+    seen = set() if seen is None else seen
+    if model_id in seen or model_id not in state:
+        return
+    seen.add(model_id)
+    yield model_id, state[model_id]
+    for child in state[model_id].get("children", []) or []:
+        if isinstance(child, str) and child.startswith("IPY_MODEL_"):
+            yield from _widget_tree(child[len("IPY_MODEL_"):], state, seen)
+
+
+def widget_fallback(output, client) -> dict | None:
+    """A static stand-in for a widget's display: its first PNG and its HTML/Label text, or None for tqdm bars.
+
+    The widget's live state is not kept in the notebook (it would be megabytes and renders nowhere without the
+    kernel), so the committed output is what the widget showed when the render finished.
+    """
+    model_id = output["data"][WIDGET_MIME].get("model_id", "")
+    tree = list(_widget_tree(model_id, client.widget_state))
+    names = {model.get("_model_name", "") for _, model in tree}
+    if names & {"FloatProgressModel", "IntProgressModel"}:
+        return None  # a progress bar: meaningless on a static page
+    png, texts = None, []
+    for widget_id, model in tree:
+        name = model.get("_model_name", "")
+        if name == "ImageModel" and png is None and model.get("format", "png") == "png":
+            for buffer in client.widget_buffers.get(widget_id, {}).values():
+                if list(buffer.get("path", [])) == ["value"]:
+                    png = buffer["data"]
+        elif name in ("HTMLModel", "LabelModel", "HTMLMathModel") and model.get("value"):
+            text = html.unescape(re.sub(r"<[^>]+>", " ", model["value"]))
+            texts.append(re.sub(r"[ \t]+", " ", text).strip())
+        elif name == "OutputModel":
+            for inner in model.get("outputs", []):
+                data = inner.get("data", {})
+                if png is None and "image/png" in data:
+                    png = data["image/png"]
+                if inner.get("output_type") == "stream":
+                    texts.append(inner.get("text", "").strip())
+                elif "text/plain" in data and "image/png" not in data:
+                    texts.append(data["text/plain"].strip())
+    data = {"text/plain": "\n".join([WIDGET_NOTE] + [t for t in texts if t])}
+    if png:
+        data["image/png"] = png
+    return nbformat.v4.new_output("display_data", data=data)
+
+
+# ---------------------------------------------------------------------------------------------------- render
+
+
+def clean(nb, client) -> None:
+    """Execution counts 1..n in code-cell order, no timestamps, widgets replaced by static fallbacks."""
     count = 0
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
             continue
-        if CHECK_MARK in cell.source and cell.get("outputs"):
-            count += 1
-            cell.execution_count = count
-            for output in cell.outputs:
-                if "execution_count" in output:
-                    output["execution_count"] = count
-        else:
-            cell.outputs = []
-            cell.execution_count = None
+        count += 1
+        cell.execution_count = count
+        outputs = []
+        for output in cell.outputs:
+            output.pop("transient", None)
+            if output.output_type in ("execute_result", "display_data") and WIDGET_MIME in output.get("data", {}):
+                output = widget_fallback(output, client)
+                if output is None:
+                    continue
+            if output.output_type == "execute_result":
+                output["execution_count"] = count
+            outputs.append(output)
+        cell.outputs = outputs
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-def execute(path: Path, quick: bool, timeout: int) -> tuple:
-    nb = nbformat.read(path, as_version=4)
-    os.environ["GAN_COURSE_QUICK"] = "1" if quick else "0"
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    timings = []
-    original = client.async_execute_cell
+def checked_differences(quick_nb, full_nb) -> list[tuple[int, str, str]]:
+    """(cell index, quick text, full text) for every checked cell whose text differs between the two runs."""
+    differences = []
+    for index, (quick, full) in enumerate(zip(quick_nb.cells, full_nb.cells)):
+        if quick.cell_type == "code" and CHECK_MARK in quick.source:
+            a, b = output_text(quick), output_text(full)
+            if a != b:
+                differences.append((index, a, b))
+    return differences
 
-    async def timed(cell, index, **kwargs):
-        start = time.perf_counter()
-        result = await original(cell, index, **kwargs)
-        timings.append((index, time.perf_counter() - start))
-        return result
 
-    client.async_execute_cell = timed
-    start = time.perf_counter()
-    client.execute()
-    return nb, time.perf_counter() - start, timings
+def figure_sizes(nb) -> list[tuple[int, int, int]]:
+    """(cell index, width, height) of every PNG in the notebook's outputs."""
+    sizes = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            png = output.get("data", {}).get("image/png")
+            if png:
+                sizes.append((index, *png_size(png)))
+    return sizes
+
+
+def largest_outputs(nb, count=5) -> list[str]:
+    """Lines naming the biggest outputs, to show the author what to shrink."""
+    rows = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            rows.append((len(json.dumps(output)), index, output.output_type))
+    return [f"    cell {i:3d}: {size / 1000:7.1f} kB {kind}" for size, i, kind in sorted(rows, reverse=True)[:count]]
+
+
+def describe_line(nb) -> str:
+    """The kernel's own runtime.describe() line from the setup cell's output, if it printed one."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            match = re.search(r"device=\S+ threads=\d+ torch=\S+ mode=\w+", output_text(cell))
+            if match:
+                return match.group(0)
+    return ""
+
+
+def render(path: Path, timeout: int, keep_checkpoints: bool = False) -> bool:
+    """Render one notebook in place; True when its checked cells agree between quick and full mode."""
+    threads = threads_setting()
+    print(f"{path}: quick mode ...", flush=True)
+    quick_nb, quick_seconds, _, _ = execute(path, True, timeout, keep_checkpoints)
+    print(f"{path}: quick mode ran in {quick_seconds:.1f} s; full mode ({threads} thread(s)) ...", flush=True)
+    full_nb, seconds, timings, client = execute(path, False, timeout, keep_checkpoints)
+    clean(full_nb, client)
+    differences = checked_differences(quick_nb, full_nb)
+    describe = describe_line(full_nb)
+    full_nb.metadata["gan_course"] = dict(full_nb.metadata.get("gan_course", {}), render={
+        "mode": "full",
+        "seconds": round(seconds, 1),
+        "quick_seconds": round(quick_seconds, 1),
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{describe} {machine_line()}".strip(),
+        "threads": threads,
+        "checkpoints": "cache" if keep_checkpoints else "fresh",
+        "figure_dpi": FIGURE_DPI,
+        "code_sha256": code_hash(full_nb),
+        "checked_outputs_match": not differences,
+    })
+    text = nbformat.writes(full_nb) + "\n"
+    size = len(text.encode())
+    if size > MAX_BYTES:
+        raise RenderError(f"{path}: the full-mode render is {size / 1e6:.2f} MB, over the {MAX_BYTES / 1e6:.1f} MB "
+                          "limit; nothing was written. Shrink the biggest outputs (fewer or smaller figures, "
+                          "smaller sample grids, less printing):\n" + "\n".join(largest_outputs(full_nb)))
+    path.write_text(text)
+    figures = figure_sizes(full_nb)
+    widest = max((w for _, w, _ in figures), default=0)
+    print(f"{path}: rendered in full mode in {seconds:.1f} s (quick {quick_seconds:.1f} s), "
+          f"{size / 1000:.0f} kB, {len(figures)} figure(s), widest {widest} px")
+    for index, cell_seconds in sorted(timings, key=lambda t: -t[1])[:3]:
+        print(f"    cell {index:3d}: {cell_seconds:6.1f} s  {first_line(full_nb.cells[index])}")
+    for index, width, height in figures:
+        if width > WIDE_PX:
+            print(f"    note: cell {index} draws a {width} x {height} px figure; GitHub shrinks figures wider than "
+                  f"about {WIDE_PX} px (use a figsize under {WIDE_PX / FIGURE_DPI:.0f} inches wide)")
+    for index, quick_text, full_text in differences:
+        print(f"\n{path}: checked cell {index} prints different text in quick and full mode "
+              f"({first_line(full_nb.cells[index], skip_mark=True)}):")
+        diff = difflib.unified_diff(quick_text.splitlines(), full_text.splitlines(), "quick mode", "full mode",
+                                    lineterm="")
+        print("\n".join(f"    {line}" for line in diff))
+    if differences:
+        print(f"\n{path}: the full render was written, but {len(differences)} checked cell(s) differ; the test run "
+              "(quick mode) would fail against it. Print only what is the same in both modes in those cells "
+              "and assert the rest, then render again.")
+    return not differences
+
+
+def first_line(cell, skip_mark=False) -> str:
+    lines = [line for line in cell.source.strip().splitlines() if not (skip_mark and line.startswith(CHECK_MARK))]
+    return lines[0][:70] if lines else ""
+
+
+# ---------------------------------------------------------------------------------------------------- main
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("run", "time", "strip"))
-    parser.add_argument("notebooks", nargs="+", type=Path)
-    parser.add_argument("--full", action="store_true", help="full mode (only with 'time')")
-    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
-    parser.add_argument("--slowest", type=int, default=5, help="how many slowest cells to list")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{render,time}")
+    p_render = sub.add_parser("render", help="execute quick then full mode and store the full-mode outputs")
+    p_render.add_argument("notebooks", nargs="+")
+    p_render.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
+    p_render.add_argument("--keep-checkpoints", action="store_true",
+                          help="use the normal checkpoint cache instead of a fresh empty one")
+    p_time = sub.add_parser("time", help="execute and print times; writes nothing")
+    p_time.add_argument("notebooks", nargs="+")
+    p_time.add_argument("--full", action="store_true", help="full mode (default: quick mode)")
+    p_time.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
+    p_time.add_argument("--slowest", type=int, default=5, help="how many slowest cells to list")
     args = parser.parse_args(argv)
-    for path in args.notebooks:
-        if args.command == "strip":
-            nb = nbformat.read(path, as_version=4)
-            strip(nb)
-            nbformat.write(nb, path)
-            continue
-        quick = not args.full
-        nb, seconds, timings = execute(path, quick, args.timeout)
-        mode = "quick" if quick else "full"
-        print(f"{path.name}: {seconds:.1f} s in {mode} mode")
-        for index, cell_seconds in sorted(timings, key=lambda t: -t[1])[:args.slowest]:
-            first = nb.cells[index].source.strip().splitlines()[0][:70] if nb.cells[index].source.strip() else ""
-            print(f"    cell {index:3d}: {cell_seconds:6.1f} s  {first}")
-        if args.command == "run":
-            strip(nb)
-            nbformat.write(nb, path)
-    return 0
+    try:
+        paths = find_notebooks(args.notebooks)
+    except RenderError as error:
+        print(error, file=sys.stderr)
+        return 2
+    failed = []
+    for path in paths:
+        try:
+            if args.command == "render":
+                if not render(path, args.timeout, args.keep_checkpoints):
+                    failed.append(path)
+            else:
+                nb, seconds, timings, _ = execute(path, not args.full, args.timeout, keep_checkpoints=True)
+                print(f"{path.name}: {seconds:.1f} s in {'full' if args.full else 'quick'} mode")
+                for index, cell_seconds in sorted(timings, key=lambda t: -t[1])[:args.slowest]:
+                    print(f"    cell {index:3d}: {cell_seconds:6.1f} s  {first_line(nb.cells[index])}")
+        except RenderError as error:
+            print(f"\nERROR {error}", file=sys.stderr)
+            failed.append(path)
+    if failed and len(paths) > 1:
+        print(f"\n{len(failed)} of {len(paths)} notebook(s) failed: " + " ".join(str(p) for p in failed),
+              file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
