@@ -23,6 +23,13 @@ Tricks beyond ``gan_training.Tricks``, built here:
   ones, at any range, so mass flows from over-full modes to empty ones even where a sharp D is flat. It is MMD with
   the kernel −|a − b| (MMD GAN, Li et al., 2017; Cramér GAN, Bellemare et al., 2017).
 
+Your own data: ``ModeCollapseLab(config, data=...)`` takes any (N, 2) point cloud or mixture spec
+(``toy2d.as_distribution``); a mixture spec gets the mode metrics, a plain cloud gets ``None`` in their place.
+
+Nothing is lost: ``save`` writes the weights, the optimizers' state, the random stream, the metric history (every
+row, including those the widget records per redraw) and the timeline of live changes; ``load`` checks the file and
+restores the run exactly, so training on from a loaded run gives the numbers the saved one would have given.
+
 The data is divided by ``data_scale`` (the largest mode coordinate: 1 for the ring, 4 for the grid) so one recipe
 fits both targets; ``samples()`` and every probe answer in data units.
 """
@@ -31,7 +38,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -44,23 +50,37 @@ from gan_course import checkpoints, divergences, gan_training, losses, metrics, 
 from gan_course.data import toy2d
 from gan_course.models import toy_gan
 
-TARGETS = tuple(name for name, dist in toy2d.TOY_DISTRIBUTIONS.items() if dist.modes is not None)
+TARGETS = tuple(toy2d.TOY_DISTRIBUTIONS) + (toy2d.CUSTOM,)  # custom: the data passed to ModeCollapseLab
 OPTIMIZERS = {
     "adam": gan_training.make_adam,  # fused where the device has it: ~20 % faster in the lab
     "rmsprop": lambda params, lr, betas: torch.optim.RMSprop(params, lr=lr),
     "sgd": lambda params, lr, betas: torch.optim.SGD(params, lr=lr),
 }
-SAVE_FORMAT = 1
+SAVE_FORMAT = 2  # 2: weights, optimizer state, random stream, full history and timeline (1 held only the config)
+MAX_WIDTH, MAX_DEPTH = 4096, 8  # larger MLPs do not fit a laptop's memory or a live lab's time
 COLLAPSE_WARMUP = 250  # G steps before a drop in mode count can count as the moment of collapse
 # Fields the running lab can take on the fly (read at every step); any other change rebuilds the networks.
-LIVE_FIELDS = frozenset({"loss", "g_lr", "d_lr", "d_steps", "label_smoothing", "label_flip", "instance_noise",
-                         "noise_anneal_steps", "gp_weight", "unrolled_steps", "decay_start", "decay_steps",
-                         "decay_floor", "eval_every", "fourier_anneal_steps", "energy_weight"})
+LIVE_FIELDS = frozenset({"loss", "g_lr", "d_lr", "d_steps", "batch_size", "label_smoothing", "label_flip",
+                         "instance_noise", "noise_anneal_steps", "gp_weight", "unrolled_steps", "decay_start",
+                         "decay_steps", "decay_floor", "eval_every", "fourier_anneal_steps", "energy_weight"})
+# Why a field needs a restart (the widget's badge says it).
+RESTART_REASONS = {
+    "target": "new data", "seed": "a new random stream and new initial weights",
+    "g_optimizer": "G's optimizer is rebuilt", "d_optimizer": "D's optimizer is rebuilt",
+    "beta1": "the optimizers are rebuilt", "beta2": "the optimizers are rebuilt",
+    "g_width": "G is rebuilt", "g_depth": "G is rebuilt", "latent_dim": "G's input size changes",
+    "latent_components": "G's input size changes", "d_width": "D is rebuilt", "d_depth": "D is rebuilt",
+    "pack": "D's input size changes", "minibatch_std": "D's layers change", "spectral_norm": "D's layers change",
+    "fourier_features": "D's input features change", "fourier_scale": "D's input features change",
+    "ema": "the weight average starts over",
+}
 
 
-@dataclass
+@dataclass(frozen=True)
 class LabConfig:
-    """Everything that defines one lab run; the same config and seed give the same numbers."""
+    """Everything that defines one lab run; the same config and seed give the same numbers.
+
+    Frozen and checked once, where it is made (``__post_init__``); change it with ``replace``."""
     target: str = "ring-8"
     loss: str = "non-saturating"
     g_optimizer: str = "adam"
@@ -118,6 +138,10 @@ class LabConfig:
         positive = ("d_steps", "g_width", "g_depth", "d_width", "d_depth", "latent_dim", "batch_size", "pack",
                     "eval_every")
         runtime.check_positive(**{name: getattr(self, name) for name in positive})
+        for name, most in (("g_width", MAX_WIDTH), ("d_width", MAX_WIDTH), ("g_depth", MAX_DEPTH),
+                           ("d_depth", MAX_DEPTH)):
+            if getattr(self, name) > most:
+                raise ValueError(f"{name} must be at most {most}, got {getattr(self, name)!r}")
         runtime.check_number("energy_weight", self.energy_weight)  # 0 = off
         for name in ("latent_components", "fourier_features", "fourier_anneal_steps", "noise_anneal_steps",
                      "unrolled_steps", "decay_start", "decay_steps", "seed"):
@@ -146,6 +170,8 @@ class LabConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "LabConfig":
+        if not isinstance(values, dict):
+            raise ValueError(f"a config is a dict of LabConfig fields, got {type(values).__name__}")
         return cls().replace(**values)
 
 
@@ -170,45 +196,91 @@ def preset(name: str, **changes) -> LabConfig:
     return PRESETS[name].replace(**changes)
 
 
+def preset_name(config: LabConfig) -> str | None:
+    """The preset ``config`` equals, or None."""
+    return next((name for name, recipe in PRESETS.items() if recipe == config), None)
+
+
+def restart_fields(old: LabConfig, new: LabConfig) -> dict[str, str]:
+    """Fields changed from ``old`` to ``new`` that need a restart, each with why (``RESTART_REASONS``)."""
+    a, b = old.to_dict(), new.to_dict()
+    return {name: RESTART_REASONS.get(name, "the run is rebuilt") for name in a
+            if a[name] != b[name] and name not in LIVE_FIELDS}
+
+
 class ModeCollapseLab:
     """A live toy GAN: ``step(n)``, ``metrics()``, ``history``, ``collapse_step``, probes, ``save``/``load``."""
 
-    def __init__(self, config: LabConfig | None = None):
-        self.config = (config or LabConfig()).validate()
-        self.reset()
+    def __init__(self, config: LabConfig | None = None, data=None):
+        config = config or LabConfig()
+        if data is not None and config.target != toy2d.CUSTOM:
+            config = config.replace(target=toy2d.CUSTOM)
+        if config.target == toy2d.CUSTOM and data is None:
+            raise ValueError("target 'custom' needs data=: an (N, 2) point cloud, a mixture spec or a CSV file")
+        self.custom_data = None if data is None else toy2d.as_distribution(data)
+        self.config = config
+        self._adopt(self._build(config))
 
     # ---- construction -------------------------------------------------------------------------------------
-    def reset(self) -> None:
-        """Fresh networks, optimizers, random stream and history from the config's seed."""
-        c = self.config
-        self.distribution = toy2d.get(c.target)
-        self.data_scale = float(self.distribution.modes.abs().max())
-        with torch.random.fork_rng(devices=[]):  # the global random state stays untouched
-            torch.manual_seed(c.seed)
-            self.generator = toy_gan.MLPGenerator(c.latent_dim, 2, c.g_width, c.g_depth,
-                                                  components=c.latent_components)
-            self.discriminator = toy_gan.MLPDiscriminator(2, c.d_width, c.d_depth, c.spectral_norm, c.pack,
-                                                          c.minibatch_std, fourier_features=c.fourier_features,
-                                                          fourier_scale=c.fourier_scale)
-        self.ema_generator = copy.deepcopy(self.generator).requires_grad_(False) if c.ema > 0 else None
+    def _distribution(self, config: LabConfig) -> toy2d.ToyDistribution:
+        return self.custom_data if config.target == toy2d.CUSTOM else toy2d.get(config.target)
+
+    def _build(self, c: LabConfig) -> dict:
+        """Fresh data, networks, optimizers and random stream for ``c``; nothing of ``self`` changes here."""
+        if c.target == toy2d.CUSTOM and self.custom_data is None:
+            raise ValueError("target 'custom' needs data: pass data= to ModeCollapseLab")
+        distribution = self._distribution(c)
+        if distribution.modes is not None:
+            data_scale = float(distribution.modes.abs().max()) or 1.0
+        else:  # a cloud: its largest coordinate among a fixed sample
+            data_scale = float(distribution.sample(4096, torch.Generator().manual_seed(0)).abs().max()) or 1.0
+        try:
+            with torch.random.fork_rng(devices=[]):  # the global random state stays untouched
+                torch.manual_seed(c.seed)
+                generator = toy_gan.MLPGenerator(c.latent_dim, 2, c.g_width, c.g_depth,
+                                                 components=c.latent_components)
+                discriminator = toy_gan.MLPDiscriminator(2, c.d_width, c.d_depth, c.spectral_norm, c.pack,
+                                                         c.minibatch_std, fourier_features=c.fourier_features,
+                                                         fourier_scale=c.fourier_scale)
+        except (RuntimeError, MemoryError) as err:  # e.g. not enough memory for the weights
+            raise ValueError(f"could not build the networks for this config ({type(err).__name__}: {err})") from err
         betas = (c.beta1, c.beta2)
-        self.g_optimizer = OPTIMIZERS[c.g_optimizer](self.generator.parameters(), c.g_lr, betas)
-        self.d_optimizer = OPTIMIZERS[c.d_optimizer](self.discriminator.parameters(), c.d_lr, betas)
-        self.rng = torch.Generator().manual_seed(c.seed)
+        return {"distribution": distribution, "data_scale": data_scale, "generator": generator,
+                "discriminator": discriminator,
+                "ema_generator": copy.deepcopy(generator).requires_grad_(False) if c.ema > 0 else None,
+                "g_optimizer": OPTIMIZERS[c.g_optimizer](generator.parameters(), c.g_lr, betas),
+                "d_optimizer": OPTIMIZERS[c.d_optimizer](discriminator.parameters(), c.d_lr, betas),
+                "rng": torch.Generator().manual_seed(c.seed)}
+
+    def _adopt(self, parts: dict) -> None:
+        for name, value in parts.items():
+            setattr(self, name, value)
         self.step_count = 0
         self.seconds = 0.0
         self.paused_reason: str | None = None
-        self.history: dict = {"losses": {"step": [], "d_loss": [], "g_loss": []}, "metrics": []}
+        self.pending_d: dict | None = None  # slow motion: D's half of the current step is done, G's is not
+        self.history: dict = {"losses": {"step": [], "d_loss": [], "g_loss": []}, "metrics": [],
+                              "timeline": [{"step": 0, "changes": self.config.to_dict()}]}
+
+    def reset(self) -> None:
+        """Fresh networks, optimizers, random stream and history from the config's seed."""
+        self._adopt(self._build(self.config))
 
     def configure(self, config: LabConfig) -> bool:
-        """Adopt ``config``; keeps training when only ``LIVE_FIELDS`` changed, else resets. Returns True on reset."""
-        config = config.validate()
+        """Adopt ``config``: only ``LIVE_FIELDS`` changed → training goes on (the change is added to the timeline);
+        else the run is rebuilt first and adopted only if that worked. Returns True when it restarted."""
+        if not isinstance(config, LabConfig):
+            raise TypeError(f"configure needs a LabConfig, got {type(config).__name__}")
         old, new = self.config.to_dict(), config.to_dict()
-        changed = {name for name in new if new[name] != old[name]}
-        self.config = config
-        if changed - LIVE_FIELDS:
-            self.reset()
+        changed = {name: new[name] for name in new if new[name] != old[name]}
+        if set(changed) - LIVE_FIELDS:
+            parts = self._build(config)  # raises before anything changes
+            self.config = config
+            self._adopt(parts)
             return True
+        self.config = config
+        if changed:
+            self.history["timeline"].append({"step": self.step_count, "changes": changed})
         return False
 
     # ---- training -----------------------------------------------------------------------------------------
@@ -231,18 +303,24 @@ class ModeCollapseLab:
     def _real_batch(self) -> Tensor:
         return self.distribution.sample(self.config.batch_size, self.rng) / self.data_scale  # (B, 2)
 
-    def _one_step(self) -> dict:
-        c, tricks = self.config, self._tricks()
+    def _d_phase(self, tricks) -> dict:
+        """D's half of a G step: the learning rates for this step, then ``d_steps`` D updates."""
+        c, step = self.config, self.step_count
         factor = self.lr_factor()
         for optimizer, base in ((self.g_optimizer, c.g_lr), (self.d_optimizer, c.d_lr)):
             for group in optimizer.param_groups:
                 group["lr"] = base * factor
-        G, D, step = self.generator, self.discriminator, self.step_count
+        D = self.discriminator
         if D.fourier is not None:
             D.fourier.set_progress(min(1.0, step / c.fourier_anneal_steps) if c.fourier_anneal_steps else 1.0)
         for _ in range(c.d_steps):
-            d_stats = gan_training.discriminator_step(G, D, self.d_optimizer, self._real_batch(), c.loss, tricks,
-                                                      rng=self.rng, step=step)
+            d_stats = gan_training.discriminator_step(self.generator, D, self.d_optimizer, self._real_batch(),
+                                                      c.loss, tricks, rng=self.rng, step=step)
+        return d_stats
+
+    def _g_phase(self, tricks) -> dict:
+        """G's half: (look-ahead D steps,) one G update, (D restored,) the weight average."""
+        c, G, D, step = self.config, self.generator, self.discriminator, self.step_count
         if c.unrolled_steps:
             saved_d = {k: v.clone() for k, v in D.state_dict().items()}
             saved_optimizer = copy.deepcopy(self.d_optimizer.state_dict())
@@ -256,7 +334,7 @@ class ModeCollapseLab:
             self.d_optimizer.load_state_dict(saved_optimizer)
         if self.ema_generator is not None:
             gan_training.update_average(self.ema_generator, G, c.ema)
-        return {**d_stats, **g_stats}
+        return g_stats
 
     def _energy_term(self):
         """The G-loss term λ·energy_distance(fake, fresh real batch), or None when ``energy_weight`` is 0."""
@@ -265,30 +343,58 @@ class ModeCollapseLab:
             return None
         return lambda fake: weight * divergences.energy_distance(fake, self._real_batch())
 
+    def _pause(self, err: Exception) -> None:
+        self.paused_reason = (f"paused at step {self.step_count}: {err} The weights may be broken now: press Reset "
+                              "(a lower learning rate cannot resume this run).")
+
+    def half_step(self) -> str:
+        """Slow motion: D's half of the next step ("d"), or, after it, G's half ("g"), which completes the step.
+
+        ``half_step()`` twice is exactly ``step(1)``. Returns which half ran ("" when paused)."""
+        if self.paused_reason:
+            return ""
+        tricks = self._tricks()
+        try:
+            if self.pending_d is None:
+                self.pending_d = self._d_phase(tricks)
+                return "d"
+            g_stats = self._g_phase(tricks)
+        except gan_training.NaNLossError as err:
+            self._pause(err)
+            return ""
+        self._finish_step({**self.pending_d, **g_stats})
+        return "g"
+
+    def _finish_step(self, stats: dict) -> None:
+        self.pending_d = None
+        self.step_count += 1
+        losses_history = self.history["losses"]
+        losses_history["step"].append(self.step_count)
+        losses_history["d_loss"].append(stats["d_loss"])
+        losses_history["g_loss"].append(stats["g_loss"])
+        if self.step_count % self.config.eval_every == 0:
+            self.record_metrics()
+
     def step(self, n: int = 1) -> dict:
         """Run ``n`` generator updates (each after ``d_steps`` D updates); return the last step's stats.
 
         A NaN/inf loss stops the run: ``paused_reason`` explains it and later calls do nothing until ``reset()``.
         """
-        if not isinstance(n, int) or n < 0:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"number of steps must be a non-negative int, got {n!r}")
         stats: dict = {}
         start = time.perf_counter()
-        losses_history = self.history["losses"]
         for _ in range(n):
             if self.paused_reason:
                 break
+            tricks = self._tricks()
             try:
-                stats = self._one_step()
+                d_stats = self.pending_d if self.pending_d is not None else self._d_phase(tricks)
+                stats = {**d_stats, **self._g_phase(tricks)}
             except gan_training.NaNLossError as err:
-                self.paused_reason = f"paused at step {self.step_count}: {err}"
+                self._pause(err)
                 break
-            self.step_count += 1
-            losses_history["step"].append(self.step_count)
-            losses_history["d_loss"].append(stats["d_loss"])
-            losses_history["g_loss"].append(stats["g_loss"])
-            if self.step_count % self.config.eval_every == 0:
-                self.record_metrics()
+            self._finish_step(stats)
         self.seconds += time.perf_counter() - start
         return {**stats, "step": self.step_count, "paused_reason": self.paused_reason}
 
@@ -298,30 +404,45 @@ class ModeCollapseLab:
         """The generator that samples are drawn from: the weight average when ``ema > 0``."""
         return self.ema_generator if self.ema_generator is not None else self.generator
 
+    @property
+    def has_modes(self) -> bool:
+        return self.distribution.modes is not None
+
     def samples(self, n: int = metrics.SAMPLE_COUNT, seed: int | None = None) -> Tensor:
         """``n`` generated points in data units, shape (n, 2); ``seed`` fixes the noise (default: from the step)."""
-        if not isinstance(n, int) or n < 1:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"number of samples must be a positive int, got {n!r}")
         seed = self.config.seed * 1_000_003 + self.step_count if seed is None else seed
         z = self.generator.sample_latent(n, torch.Generator().manual_seed(seed))  # (n, K + Z)
         with torch.no_grad():
             return self.sampler(z) * self.data_scale  # (n, Z) -> (n, 2)
 
-    def metrics(self, n: int = metrics.SAMPLE_COUNT) -> dict:
-        """Mode metrics of ``n`` fresh samples: modes captured, % high quality, reverse KL (``metrics.py``)."""
+    def mode_report(self, n: int = metrics.SAMPLE_COUNT) -> tuple[dict, Tensor | None]:
+        """``metrics()`` and the per-mode counts of high-quality samples (K,) from the same ``n`` samples.
+
+        Data without modes (a point cloud) gives ``None`` for every metric and for the counts."""
         points = self.samples(n)
         if not torch.isfinite(points).all():
             self.paused_reason = self.paused_reason or (
-                f"paused at step {self.step_count}: the generator outputs NaN/inf; lower the learning rates")
-            return {"modes": 0, "high_quality": 0.0, "reverse_kl": math.inf}
-        return metrics.mode_metrics(points, self.distribution)
+                f"paused at step {self.step_count}: the generator outputs NaN/inf; press Reset and lower the "
+                "learning rates")
+            empty = None if not self.has_modes else torch.zeros(len(self.distribution.modes), dtype=torch.long)
+            return {"modes": 0 if self.has_modes else None, "high_quality": 0.0 if self.has_modes else None,
+                    "reverse_kl": math.inf if self.has_modes else None}, empty
+        if not self.has_modes:
+            return {"modes": None, "high_quality": None, "reverse_kl": None}, None
+        return metrics.mode_report(points, self.distribution)
 
-    def record_metrics(self) -> dict:
-        """Measure now and append ``{"step", "modes", "high_quality", "reverse_kl"}`` to ``history["metrics"]``."""
+    def metrics(self, n: int = metrics.SAMPLE_COUNT) -> dict:
+        """Mode metrics of ``n`` fresh samples: modes captured, % high quality, reverse KL (``metrics.py``)."""
+        return self.mode_report(n)[0]
+
+    def record_metrics(self, row: dict | None = None) -> dict:
+        """Append ``{"step", "modes", "high_quality", "reverse_kl"}`` (measured now, or ``row``) to the history."""
         history = self.history["metrics"]
         if history and history[-1]["step"] == self.step_count:
             return history[-1]
-        row = {"step": self.step_count, **self.metrics()}
+        row = {"step": self.step_count, **(row if row is not None else self.metrics())}
         history.append(row)
         return row
 
@@ -332,10 +453,12 @@ class ModeCollapseLab:
 
         A generator that spreads out covers more and more modes, so its count never halves; one that hops onto a
         few modes loses half of what it had. The warm-up ignores the first noisy evaluations of a generator that is
-        still finding the data. ``None`` while that has not happened.
+        still finding the data. ``None`` while that has not happened (and always for data without modes).
         """
         best = 0
         for row in self.history["metrics"]:
+            if row["modes"] is None:
+                continue
             if row["step"] >= COLLAPSE_WARMUP and best >= 2 and row["modes"] <= best / 2:
                 return row["step"]
             best = max(best, row["modes"])
@@ -347,15 +470,19 @@ class ModeCollapseLab:
         ``values[i, j]`` is D at (xs[j], ys[i]). With packing each grid point is judged as a pack of identical
         copies; with minibatch std the whole grid is one batch.
         """
-        if not isinstance(resolution, int) or resolution < 2:
+        if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
             raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
         extent = extent or 1.5 * self.data_scale
         axis = torch.linspace(-extent, extent, resolution)
         grid = torch.cartesian_prod(axis, axis).flip(1) / self.data_scale  # (R*R, 2), x varies fastest
-        packed = grid.repeat_interleave(self.config.pack, dim=0)  # (R*R, 2) -> (R*R*pack, 2)
+        return axis, axis, self.judge(grid, scaled=True).reshape(resolution, resolution)
+
+    def judge(self, points: Tensor, scaled: bool = False) -> Tensor:
+        """D's raw output at each point (N, 2) -> (N,), each judged as a pack of ``pack`` identical copies."""
+        points = points if scaled else points / self.data_scale
+        packed = points.repeat_interleave(self.config.pack, dim=0)  # (N, 2) -> (N*pack, 2)
         with torch.no_grad():
-            values = self.discriminator(packed)  # (R*R*pack, 2) -> (R*R,)
-        return axis, axis, values.reshape(resolution, resolution)
+            return self.discriminator(packed)  # (N*pack, 2) -> (N,)
 
     def generator_gradients(self, n: int = 128, seed: int = 12345) -> tuple[Tensor, Tensor]:
         """Generated points (n, 2) and ∂(G loss)/∂x at each of them (n, 2), both in data units.
@@ -375,37 +502,65 @@ class ModeCollapseLab:
 
     # ---- saving --------------------------------------------------------------------------------------------
     def state(self) -> dict:
-        """What ``save`` writes: plain JSON (an infinite reverse KL, i.e. no high-quality sample, becomes null)."""
-        rows = [{**row, "reverse_kl": None if math.isinf(row["reverse_kl"]) else row["reverse_kl"]}
-                for row in self.history["metrics"]]
+        """What ``save`` writes: config, data (for custom), weights, optimizer state, random stream, history."""
         return {"format": SAVE_FORMAT, "config": self.config.to_dict(), "step": self.step_count,
-                "collapse_step": self.collapse_step, "metrics": rows, "paused_reason": self.paused_reason}
+                "seconds": self.seconds, "paused_reason": self.paused_reason, "pending_d": self.pending_d,
+                "data": None if self.custom_data is None else toy2d.spec(self.custom_data),
+                "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
+                "ema_generator": None if self.ema_generator is None else self.ema_generator.state_dict(),
+                "g_optimizer": self.g_optimizer.state_dict(), "d_optimizer": self.d_optimizer.state_dict(),
+                "rng": self.rng.get_state(), "history": copy.deepcopy(self.history)}
 
     def save(self, path: str | Path) -> Path:
-        """Write config and metric history as JSON, atomically (``checkpoints.atomic_write``)."""
-        state = self.state()
-        return checkpoints.atomic_write(path, lambda handle: json.dump(state, handle, indent=1, allow_nan=False),
-                                        mode="w")
+        """Write ``state()`` with ``torch.save``, atomically (``checkpoints.save``); ``load`` brings it back."""
+        return checkpoints.save(self.state(), path)
 
     @classmethod
-    def load(cls, path: str | Path, replay: bool = True) -> "ModeCollapseLab":
-        """A lab from a saved JSON file.
-
-        The file holds no weights: with ``replay`` the lab re-runs the saved number of steps from the seed (same
-        seed, same numbers) so the networks are back where they were; without it, the lab starts at step 0 and
-        only the saved metric history is restored.
-        """
+    def load(cls, path: str | Path) -> "ModeCollapseLab":
+        """The lab saved at ``path``, exactly as it was; a file that is not one raises ``ValueError`` saying why."""
         try:
-            state = json.loads(Path(path).read_text())
+            state = checkpoints.load(path)
+        except checkpoints.CheckpointError as err:
+            raise ValueError(f"{path} is not a saved Mode Collapse Lab: {err}") from err
+        return cls.from_state(state, where=str(path))
+
+    @classmethod
+    def from_state(cls, state: dict, where: str = "state") -> "ModeCollapseLab":
+        """The lab ``state()`` describes, after checking its format, step and history."""
+        def bad(why: str) -> ValueError:
+            return ValueError(f"{where} is not a saved Mode Collapse Lab: {why}")
+
+        version = state.get("format")
+        if version != SAVE_FORMAT or isinstance(version, bool):
+            raise bad(f"format {version!r}, expected {SAVE_FORMAT} (files from older versions held no weights)")
+        missing = sorted({"config", "step", "history", "generator", "discriminator", "g_optimizer", "d_optimizer",
+                          "rng"} - set(state))
+        if missing:
+            raise bad(f"missing {missing}")
+        step, history = state["step"], state["history"]
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise bad(f"step must be a non-negative int, got {step!r}")
+        try:
+            recorded = len(history["losses"]["step"])
+            rows = history["metrics"]
+            timeline = history["timeline"]
+        except (KeyError, TypeError) as err:
+            raise bad(f"history is incomplete ({type(err).__name__}: {err})") from err
+        if recorded != step or not isinstance(rows, list) or not isinstance(timeline, list):
+            raise bad(f"step {step!r} does not match the {recorded} recorded loss values")
+        try:
             config = LabConfig.from_dict(state["config"])
-            saved_metrics = [{**row, "reverse_kl": math.inf if row["reverse_kl"] is None else row["reverse_kl"]}
-                             for row in state["metrics"]]
-            saved_step = int(state["step"])
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            raise ValueError(f"{path} is not a saved Mode Collapse Lab ({type(err).__name__}: {err})") from err
-        lab = cls(config)
-        if replay:
-            lab.step(saved_step)
-        else:
-            lab.history["metrics"] = saved_metrics
+            lab = cls(config, data=state.get("data"))
+            lab.generator.load_state_dict(state["generator"])
+            lab.discriminator.load_state_dict(state["discriminator"])
+            if lab.ema_generator is not None:
+                lab.ema_generator.load_state_dict(state["ema_generator"])
+            lab.g_optimizer.load_state_dict(state["g_optimizer"])
+            lab.d_optimizer.load_state_dict(state["d_optimizer"])
+            lab.rng.set_state(state["rng"])
+        except (ValueError, KeyError, TypeError, RuntimeError, AttributeError) as err:
+            raise bad(f"{type(err).__name__}: {err}") from err
+        lab.step_count, lab.history = step, copy.deepcopy(history)
+        lab.seconds = float(state.get("seconds") or 0.0)
+        lab.paused_reason, lab.pending_d = state.get("paused_reason"), state.get("pending_d")
         return lab

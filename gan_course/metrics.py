@@ -58,16 +58,23 @@ def mode_histogram(samples: torch.Tensor, distribution) -> torch.Tensor:
     return torch.bincount(index[good], minlength=len(modes))  # (K,)
 
 
-def mode_metrics(samples: torch.Tensor, distribution) -> dict:
-    """``{"modes": captured modes, "high_quality": % of samples within 3σ, "reverse_kl": KL(p_gen ‖ uniform)}``."""
+def mode_report(samples: torch.Tensor, distribution) -> tuple[dict, torch.Tensor]:
+    """``mode_metrics`` and the mode histogram it was computed from, shape (K,), from one pass over the samples."""
     samples = _check_samples(samples)
-    counts = mode_histogram(samples, distribution).double()
+    counts = mode_histogram(samples, distribution)
     total = counts.sum().item()
     if total == 0:
         reverse_kl = math.inf
     else:
-        p = counts / total
+        p = counts.double() / total
         nonzero = p[p > 0]
         reverse_kl = max(0.0, float((nonzero * torch.log(nonzero * len(counts))).sum()))
-    return {"modes": int((counts > 0).sum()), "high_quality": 100.0 * total / len(samples),
-            "reverse_kl": reverse_kl}
+    return ({"modes": int((counts > 0).sum()), "high_quality": 100.0 * total / len(samples),
+             "reverse_kl": reverse_kl}, counts)
+
+
+def mode_metrics(samples: torch.Tensor, distribution) -> dict:
+    """``{"modes": captured modes, "high_quality": % of samples within 3σ, "reverse_kl": KL(p_gen ‖ uniform)}``.
+
+    ``distribution``: a registry name or any ``ToyDistribution`` with modes (``toy2d.mixture`` for your own)."""
+    return mode_report(samples, distribution)[0]

@@ -84,7 +84,7 @@ def test_huge_learning_rate_pauses_with_an_explanation():
     lab = ModeCollapseLab(LabConfig(loss="wgan", g_lr=1e12, d_lr=1e12, g_optimizer="sgd", d_optimizer="sgd",
                                     **SMALL))
     stats = lab.step(200)
-    assert lab.paused_reason and "learning rate" in lab.paused_reason
+    assert lab.paused_reason and "learning rate" in lab.paused_reason and "press Reset" in lab.paused_reason
     assert stats["paused_reason"] == lab.paused_reason
     assert lab.step_count < 200
     frozen_at = lab.step_count
@@ -105,24 +105,100 @@ def test_history_metrics_and_reset():
     assert lab.step_count == 0 and lab.history["metrics"] == [] and lab.history["losses"]["step"] == []
 
 
-def test_save_load_round_trip(tmp_path):
-    lab = ModeCollapseLab(LabConfig(seed=3, pack=2, **SMALL))
-    lab.step(40)
-    lab.history["metrics"][0]["reverse_kl"] = math.inf  # an evaluation without high-quality samples
-    path = lab.save(tmp_path / "run.json")
-    saved = json.loads(path.read_text())
-    assert saved["config"]["seed"] == 3 and saved["step"] == 40
+def test_save_load_restores_the_run_exactly_after_live_changes(tmp_path):
+    run = ModeCollapseLab(LabConfig(seed=3, pack=2, **SMALL))
+    run.step(25)
+    run.configure(run.config.replace(g_lr=3e-3, loss="lsgan"))  # live changes half way
+    run.step(15)
+    run.record_metrics()  # a row recorded between evaluations, as the widget does per redraw
+    run.history["metrics"][0]["reverse_kl"] = math.inf  # an evaluation without high-quality samples
+    path = run.save(tmp_path / "run.pt")
     assert not list(tmp_path.glob("*.tmp"))  # atomic write left no temporary file
     loaded = ModeCollapseLab.load(path)
-    assert loaded.config == lab.config and loaded.step_count == 40
-    assert loaded.history["metrics"] == lab.history["metrics"]
-    torch.testing.assert_close(loaded.samples(50), lab.samples(50))
-    assert "Infinity" not in path.read_text() and "NaN" not in path.read_text()  # strict JSON
-    history_only = ModeCollapseLab.load(path, replay=False)
-    assert history_only.step_count == 0 and history_only.history["metrics"] == lab.history["metrics"]
-    (tmp_path / "bad.json").write_text('{"config": {"loss": "nope"}}')
+    assert loaded.config == run.config and loaded.step_count == 40
+    assert loaded.history == run.history and [row["step"] for row in loaded.history["metrics"]] == [10, 20, 30, 40]
+    assert loaded.history["timeline"][-1] == {"step": 25, "changes": {"g_lr": 3e-3, "loss": "lsgan"}}
+    torch.testing.assert_close(loaded.samples(50), run.samples(50))
+    run.step(10)
+    loaded.step(10)  # the same numbers on from the saved step: weights, optimizers and random stream came back
+    torch.testing.assert_close(loaded.samples(50), run.samples(50), rtol=0, atol=0)
+    assert loaded.history["losses"] == run.history["losses"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(format=99), "format 99"), (dict(format="banana"), "format 'banana'"), (dict(format=None), "format None"),
+    (dict(step=10**9), "does not match"), (dict(step=1e9), "step must be a non-negative int"),
+    (dict(step=7.9), "step must be a non-negative int, got 7.9"), (dict(step=-1), "non-negative"),
+    (dict(config={"loss": "nope"}), "nope"), (dict(history={}), "history is incomplete"),
+])
+def test_load_checks_the_file(tmp_path, change, message):
+    run = ModeCollapseLab(LabConfig(**SMALL))
+    run.step(10)
+    state = {**run.state(), **change}
+    if change.get("format") is None and "format" in change:
+        del state["format"]
+    path = tmp_path / "bad.pt"
+    torch.save(state, path)
+    with pytest.raises(ValueError, match="not a saved Mode Collapse Lab") as caught:
+        ModeCollapseLab.load(path)
+    assert message in str(caught.value)
+    path.write_text("banana")
     with pytest.raises(ValueError, match="not a saved Mode Collapse Lab"):
-        ModeCollapseLab.load(tmp_path / "bad.json")
+        ModeCollapseLab.load(path)
+
+
+def test_configure_builds_before_it_commits(monkeypatch):
+    run = ModeCollapseLab(LabConfig(**SMALL))
+    run.step(5)
+    with pytest.raises(ValueError, match="g_width must be at most"):
+        run.configure(run.config.replace(g_width=10**7))
+    monkeypatch.setattr(toy_gan, "MLPGenerator", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no memory")))
+    with pytest.raises(ValueError, match="could not build the networks .*no memory"):
+        run.configure(run.config.replace(g_width=64))
+    assert run.config.g_width == 32 and run.generator.net[0].out_features == 32 and run.step_count == 5
+    monkeypatch.undo()
+    assert run.configure(run.config.replace(g_width=64)) and run.generator.net[0].out_features == 64
+    assert lab_module.restart_fields(LabConfig(), LabConfig(latent_dim=3, g_lr=1e-4)) == {
+        "latent_dim": "G's input size changes"}
+
+
+def test_config_is_frozen_and_presets_are_named():
+    with pytest.raises(AttributeError):
+        LabConfig().g_lr = 1.0
+    assert lab_module.preset_name(lab_module.preset("collapse")) == "collapse"
+    assert lab_module.preset_name(lab_module.preset("collapse", seed=1)) is None
+
+
+def test_half_steps_are_exactly_one_step():
+    whole, halves = ModeCollapseLab(LabConfig(**SMALL)), ModeCollapseLab(LabConfig(**SMALL))
+    whole.step(3)
+    halves.step(2)
+    d_before = {k: v.clone() for k, v in halves.discriminator.state_dict().items()}
+    g_before = {k: v.clone() for k, v in halves.generator.state_dict().items()}
+    assert halves.half_step() == "d" and halves.step_count == 2
+    assert all(torch.equal(v, g_before[k]) for k, v in halves.generator.state_dict().items()), "D's half moved G"
+    assert not all(torch.equal(v, d_before[k]) for k, v in halves.discriminator.state_dict().items())
+    assert halves.half_step() == "g" and halves.step_count == 3
+    torch.testing.assert_close(halves.samples(20), whole.samples(20), rtol=0, atol=0)
+
+
+def test_custom_mixture_and_point_cloud(tmp_path):
+    centres = [[-1.0, 0.0], [1.0, 0.0], [0.0, 1.5]]
+    mixed = ModeCollapseLab(LabConfig(**SMALL), data={"centres": centres, "sigma": 0.05})
+    assert mixed.config.target == "custom" and mixed.data_scale == 1.5
+    mixed.step(10)
+    assert set(mixed.metrics()) == {"modes", "high_quality", "reverse_kl"} and mixed.metrics()["modes"] <= 3
+    csv = tmp_path / "cloud.csv"
+    csv.write_text("x,y\n" + "\n".join(f"{i / 10},{(i % 7) / 10}" for i in range(40)))
+    cloud = ModeCollapseLab(LabConfig(**SMALL), data=csv)
+    cloud.step(10)
+    assert cloud.metrics() == {"modes": None, "high_quality": None, "reverse_kl": None}
+    assert cloud.collapse_step is None and len(cloud.history["metrics"]) == 1
+    path = mixed.save(tmp_path / "mixed.pt")
+    again = ModeCollapseLab.load(path)
+    torch.testing.assert_close(again.distribution.modes, mixed.distribution.modes)
+    with pytest.raises(ValueError, match="target 'custom' needs data"):
+        ModeCollapseLab(LabConfig(target="custom"))
 
 
 def test_lr_decay_and_noise_annealing():

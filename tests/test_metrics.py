@@ -71,3 +71,13 @@ def test_distribution_without_modes_is_refused():
         metrics.mode_metrics(torch.zeros(10, 2), "spiral")
     with pytest.raises(ValueError, match="unknown toy distribution"):
         metrics.mode_metrics(torch.zeros(10, 2), "ring-9")
+
+
+def test_mode_metrics_of_your_own_mixture_and_the_histogram():
+    mix = toy2d.mixture([[0.0, 0.0], [5.0, 5.0], [-5.0, 5.0]], sigma=0.2)
+    samples = torch.cat([mix.modes[0].repeat(30, 1), mix.modes[1].repeat(10, 1), torch.tensor([[9.0, 9.0]])])
+    result, counts = metrics.mode_report(samples, mix)
+    assert counts.tolist() == [30, 10, 0] and result == metrics.mode_metrics(samples, mix)
+    assert result["modes"] == 2 and result["high_quality"] == pytest.approx(100 * 40 / 41)
+    p = torch.tensor([0.75, 0.25])
+    assert result["reverse_kl"] == pytest.approx(float((p * torch.log(p * 3)).sum()))

@@ -3,12 +3,18 @@
 Ring and grid follow the mode-collapse protocol of PacGAN (Lin et al., 2018) / VEEGAN (Srivastava et al., 2017):
 ring = 8 Gaussians at radius 1, angles 2πk/8, σ = 0.01; grid = 25 Gaussians on {−4, −2, 0, 2, 4}², σ = 0.05.
 Spiral and two moons are continuous shapes without discrete modes (``modes is None``).
+
+Your own data (the lab's ``custom`` target): ``mixture(centres, sigma)`` is a mixture spec (equal-weight Gaussians,
+with mode metrics), ``point_cloud(points)`` resamples any (N, 2) cloud (no modes), ``from_csv(path)`` reads either
+from a file, and ``as_distribution`` accepts any of these, a tensor or an array.
 """
 
 from __future__ import annotations
 
+import csv
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -87,3 +93,76 @@ def get(name: str) -> ToyDistribution:
 def sample(name: str, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """``n`` points of the named distribution, shape ``(n, 2)``."""
     return get(name).sample(n, generator)
+
+
+CUSTOM = "custom"  # the name of user data in the lab (``LabConfig(target="custom")``)
+
+
+def _points(values, what: str) -> torch.Tensor:
+    points = torch.as_tensor(values, dtype=torch.float32)
+    if points.ndim != 2 or points.shape[1] != 2 or points.shape[0] < 1:
+        raise ValueError(f"{what} must have shape (N, 2) with N >= 1, got {tuple(points.shape)}")
+    if not torch.isfinite(points).all():
+        raise ValueError(f"{what} contain NaN or inf")
+    return points.clone()
+
+
+def mixture(centres, sigma: float, name: str = CUSTOM) -> ToyDistribution:
+    """A mixture spec: equal-weight Gaussians N(centre_k, σ²I); its modes give mode metrics like ring and grid."""
+    modes = _points(centres, "mixture centres")
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not 0 < sigma < math.inf:
+        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+    return ToyDistribution(name, f"{len(modes)} Gaussians of your own, σ = {sigma:g}", _mixture(modes, float(sigma)),
+                           modes, float(sigma))
+
+
+def point_cloud(points, name: str = CUSTOM) -> ToyDistribution:
+    """Any (N, 2) cloud, sampled with replacement; it has no discrete modes (no mode metrics)."""
+    cloud = _points(points, "points")
+
+    def sampler(n, generator=None):
+        return cloud[torch.randint(len(cloud), (n,), generator=generator)]
+    return ToyDistribution(name, f"{len(cloud)} points of your own", sampler)
+
+
+def from_csv(path: str | Path, name: str = CUSTOM) -> ToyDistribution:
+    """Read columns ``x, y`` (a point cloud) or ``x, y, sigma`` (a mixture spec: one centre per row, one σ)."""
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or not {"x", "y"} <= set(rows[0]):
+        raise ValueError(f"{path} needs a header with columns x, y (and sigma for a mixture spec)")
+    try:
+        points = [[float(row["x"]), float(row["y"])] for row in rows]
+        sigmas = {float(row["sigma"]) for row in rows} if "sigma" in rows[0] else None
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: every x, y (and sigma) must be a number ({err})") from err
+    if sigmas is None:
+        return point_cloud(points, name)
+    if len(sigmas) != 1:
+        raise ValueError(f"{path}: a mixture spec has one sigma for every mode, got {sorted(sigmas)}")
+    return mixture(points, sigmas.pop(), name)
+
+
+def as_distribution(data) -> ToyDistribution:
+    """A ``ToyDistribution`` from a distribution, a registry name, a CSV path, ``{"centres", "sigma"}`` or
+    ``{"points"}`` (what ``spec`` returns), or an (N, 2) tensor/array of points."""
+    if isinstance(data, ToyDistribution):
+        return data
+    if isinstance(data, Path) or (isinstance(data, str) and data.endswith(".csv")):
+        return from_csv(data)
+    if isinstance(data, str):
+        return get(data)
+    if isinstance(data, dict):
+        if set(data) == {"centres", "sigma"}:
+            return mixture(data["centres"], data["sigma"])
+        if set(data) == {"points"}:
+            return point_cloud(data["points"])
+        raise ValueError(f"a data spec has keys centres+sigma or points, got {sorted(data)}")
+    return point_cloud(data)
+
+
+def spec(distribution: ToyDistribution) -> dict:
+    """What rebuilds ``distribution`` with ``as_distribution``: centres and σ, or a sample of 4,096 points."""
+    if distribution.modes is not None:
+        return {"centres": distribution.modes.clone(), "sigma": float(distribution.sigma)}
+    return {"points": distribution.sample(4096, torch.Generator().manual_seed(0))}
