@@ -331,7 +331,7 @@ def render(path: Path, timeout: int, keep_checkpoints: bool = False) -> bool:
     text = nbformat.writes(full_nb) + "\n"
     size = len(text.encode())
     if size > MAX_BYTES:
-        raise RenderError(f"{path}: the full-mode render is {size / 1e6:.2f} MB, over the {MAX_BYTES / 1e6:.1f} MB "
+        raise RenderError(f"{path}: the full-mode render is {size / 1e6:.2f} MB, over the {MAX_BYTES / 1e6:g} MB "
                           "limit; nothing was written. Shrink the biggest outputs (fewer or smaller figures, "
                           "smaller sample grids, less printing):\n" + "\n".join(largest_outputs(full_nb)))
     path.write_text(text)
