@@ -1,0 +1,287 @@
+"""What the Mode Collapse Lab shows, computed once and drawn twice: in the browser (``LabCanvas``) and by matplotlib.
+
+``LabFrames.frame(lab)`` turns the engine's state into plain arrays (a *frame*):
+- D's probability that a point is real on a grid, on a FIXED scale [0, 1]: sigmoid(logit) for the cross-entropy
+  losses, D's output clipped to [0, 1] for LSGAN (its targets are 1 and 0), and for critics (WGAN, hinge) the
+  normalised score (C(x) − mean C(fake)) / (mean C(real) − mean C(fake)) clipped to [0, 1];
+- real points, G's points at a fixed noise with short trails (their last positions), −∂(G loss)/∂x arrows;
+- G's latent-grid warp: the lines of a grid in z (first two noise dimensions, the rest 0) mapped through G;
+- the mass of G's high-quality samples per mode against the uniform share; losses; the three mode metrics over
+  time and the collapse step.
+``LabCanvas`` is an anywidget whose ES module draws a frame on HiDPI canvases (devicePixelRatio) and sends back
+points the learner draws with the mouse; ``render(frame)`` draws the same frame as a matplotlib ``Figure`` for the
+notebook's static picture and for ``export`` (an animated GIF and PNG frames; MP4 when ffmpeg is installed).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import shutil
+from collections import deque
+from pathlib import Path
+
+import anywidget
+import numpy as np
+import PIL.Image
+import torch
+import traitlets
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from gan_course import lab as lab_engine
+from gan_course import losses
+from gan_course.widgets.lab_canvas import ESM
+
+POINTS = 384  # generated points drawn per frame (fixed noise, so trails follow the same points)
+TRAIL = 6  # positions kept per point for its trail
+ARROWS = 48  # points with a gradient arrow
+HEAT = 64  # heat-map resolution per side
+GRID_LINES, GRID_POINTS, GRID_SPAN = 13, 33, 2.5  # latent grid: lines per axis, points per line, |z| range
+CURVE_POINTS = 400  # at most this many points per loss / metric curve
+CRITICS = {"wgan", "wgan-gp", "hinge"}
+CROSS_ENTROPY = {name for name, family in losses.GAN_LOSSES.items() if family.soft_labels} - {"lsgan"}
+
+
+def probability(lab: lab_engine.ModeCollapseLab, values: torch.Tensor) -> tuple[torch.Tensor, str]:
+    """D's raw outputs mapped onto the fixed scale [0, 1] ("how real D thinks a point is") and the scale's name."""
+    loss = lab.config.loss
+    if loss in CROSS_ENTROPY:
+        return torch.sigmoid(values), "D(x) = P(real)"
+    if loss == "lsgan":
+        return values.clamp(0, 1), "D(x), LSGAN target 1 = real"
+    generator = torch.Generator().manual_seed(7)
+    real = lab.judge(lab.distribution.sample(256, generator)).mean()
+    fake = lab.judge(lab.samples(256, seed=7)).mean()
+    spread = (real - fake).abs().clamp_min(1e-6) * torch.sign(real - fake + 1e-12)
+    return ((values - fake) / spread).clamp(0, 1), "critic score, 0 = G's mean, 1 = real mean"
+
+
+class LabFrames:
+    """Frames of one lab run; it keeps each point's trail between frames."""
+
+    def __init__(self):
+        self.trails: deque = deque(maxlen=TRAIL)
+        self.key = None
+
+    def scene(self, lab: lab_engine.ModeCollapseLab) -> dict:
+        """What changes only with the data: extent, real points, mode centres and σ."""
+        extent = 1.5 * lab.data_scale
+        real = lab.distribution.sample(1500, torch.Generator().manual_seed(0))
+        modes = lab.distribution.modes
+        return {"extent": extent, "real": real.numpy().astype(np.float32),
+                "modes": None if modes is None else modes.numpy().astype(np.float32),
+                "sigma": float(lab.distribution.sigma or 0.0)}
+
+    def frame(self, lab: lab_engine.ModeCollapseLab, counts: torch.Tensor | None = None) -> dict:
+        """The lab now, as arrays (data units). ``counts``: this step's per-mode histogram, if already measured."""
+        key = (id(lab), lab.config.target, lab.config.seed)
+        if key != self.key or (lab.step_count == 0 and lab.pending_d is None):
+            self.trails.clear()
+            self.key = key
+        frame = {"step": lab.step_count, "phase": "", **self.scene(lab), "loss": lab.config.loss,
+                 "title": lab.config.target}
+        broken = bool(lab.paused_reason) and not torch.isfinite(lab.samples(8, seed=0)).all()
+        fake = np.zeros((POINTS, 2), np.float32) if broken else lab.samples(POINTS, seed=0).numpy()
+        if not self.trails or not np.array_equal(self.trails[-1], fake):
+            self.trails.append(fake.astype(np.float32))
+        frame["fake"] = self.trails[-1]
+        frame["trails"] = np.stack(list(self.trails), axis=1)  # (POINTS, T, 2), oldest first
+        if broken:
+            frame.update(heat=np.full((HEAT, HEAT), 0.5, np.float32), heat_label="D is broken (NaN)",
+                         arrows=np.zeros((0, 4), np.float32), warp=np.zeros((0, GRID_POINTS, 2), np.float32))
+        else:
+            _, _, values = lab.discriminator_grid(resolution=HEAT)
+            heat, label = probability(lab, values)
+            points, gradients = lab.generator_gradients(ARROWS - ARROWS % lab.config.pack)
+            push = -gradients
+            push = push / push.norm(dim=1).max().clamp_min(1e-12) * 0.15 * frame["extent"]
+            frame.update(heat=np.nan_to_num(heat.numpy().astype(np.float32), nan=0.5), heat_label=label,
+                         arrows=torch.cat([points, push], dim=1).numpy().astype(np.float32),
+                         warp=self.warp(lab))
+        if lab.has_modes:
+            if counts is None:
+                counts = lab.mode_report()[1]
+            total = max(int(counts.sum()), 1)
+            frame["mass"] = (counts.double() / total).numpy().astype(np.float32)
+        else:
+            frame["mass"] = None
+        steps = lab.history["losses"]["step"]
+        stride = max(1, math.ceil(len(steps) / CURVE_POINTS))
+        frame["losses"] = np.array([steps[::stride], lab.history["losses"]["d_loss"][::stride],
+                                    lab.history["losses"]["g_loss"][::stride]], np.float32).reshape(3, -1)
+        rows = [r for r in lab.history["metrics"] if r["modes"] is not None]
+        stride = max(1, math.ceil(len(rows) / CURVE_POINTS))
+        k = len(lab.distribution.modes) if lab.has_modes else 1
+        frame["metrics"] = np.array(
+            [[r["step"], r["modes"] / k, r["high_quality"] / 100,
+              min(1.0, r["reverse_kl"] / math.log(k)) if k > 1 else 0.0] for r in rows[::stride]],
+            np.float32).reshape(-1, 4)
+        frame["collapse"] = lab.collapse_step
+        frame["paused"] = lab.paused_reason or ""
+        return frame
+
+    @staticmethod
+    def warp(lab: lab_engine.ModeCollapseLab) -> np.ndarray:
+        """G applied to the lines of a grid in z: (2·GRID_LINES, GRID_POINTS, 2) points in data units."""
+        G = lab.sampler
+        axis = torch.linspace(-GRID_SPAN, GRID_SPAN, GRID_POINTS)
+        levels = torch.linspace(-GRID_SPAN, GRID_SPAN, GRID_LINES)
+        horizontal = torch.stack(torch.broadcast_tensors(axis[None, :], levels[:, None]), dim=-1)  # (L, P, 2)
+        lines = torch.cat([horizontal, horizontal.flip(-1)])  # (2L, P, 2): rows, then columns
+        z = torch.zeros(lines.shape[0] * GRID_POINTS, G.input_dim)
+        start = G.components  # with a mixture prior: component 0's code, then the first two noise dimensions
+        if G.components:
+            z[:, 0] = 1.0
+        z[:, start:start + min(2, G.latent_dim)] = lines.reshape(-1, 2)[:, :min(2, G.latent_dim)]
+        with torch.no_grad():
+            points = G(z) * lab.data_scale  # (2L·P, K + Z) -> (2L·P, 2)
+        return points.reshape(lines.shape).numpy().astype(np.float32)
+
+
+# ---- the browser view --------------------------------------------------------------------------------------------
+def to_wire(frame: dict) -> dict:
+    """A frame as the widget sends it: arrays as float32 bytes with their shapes, the rest as JSON."""
+    wire = {}
+    for name, value in frame.items():
+        if isinstance(value, np.ndarray):
+            value = np.ascontiguousarray(value, np.float32)
+            wire[name] = {"shape": list(value.shape), "data": value.tobytes()}
+        else:
+            wire[name] = value
+    return wire
+
+
+class LabCanvas(anywidget.AnyWidget):
+    """The lab's live picture, drawn in the browser; ``drawn`` holds the points clicked in draw mode."""
+    _esm = ESM
+    frame = traitlets.Dict({}).tag(sync=True)
+    draw_mode = traitlets.Bool(False).tag(sync=True)
+    drawn = traitlets.List([]).tag(sync=True)
+    compact = traitlets.Bool(False).tag(sync=True)
+
+    def show(self, frame: dict) -> None:
+        self.frame = to_wire(frame)
+
+
+# ---- the same frame in matplotlib ------------------------------------------------------------------------------
+def render(frame: dict, size: tuple = (11.0, 5.2), dpi: int = 90) -> Figure:
+    """The frame as a Figure: the main panel (D's probability, points, trails, arrows), latent warp, mode mass,
+    losses and metrics."""
+    figure = Figure(figsize=size, dpi=dpi)
+    grid = figure.add_gridspec(2, 3, width_ratios=[2.3, 1, 1], wspace=0.35, hspace=0.55, left=0.05, right=0.98,
+                               top=0.9, bottom=0.1)
+    main = figure.add_subplot(grid[:, 0])
+    ax_warp, ax_mass = figure.add_subplot(grid[0, 1]), figure.add_subplot(grid[0, 2])
+    ax_loss, ax_metrics = figure.add_subplot(grid[1, 1]), figure.add_subplot(grid[1, 2])
+    bar = dict(ax=main, fraction=0.046, pad=0.03)
+    e = frame["extent"]
+    delta = frame.get("delta")
+    if delta is not None:
+        image = main.imshow(delta, origin="lower", extent=(-e, e, -e, e), cmap="PiYG", vmin=-0.5, vmax=0.5)
+        figure.colorbar(image, **bar, label="change of D(x) in this D step")
+    else:
+        image = main.imshow(frame["heat"], origin="lower", extent=(-e, e, -e, e), cmap="RdBu", vmin=0, vmax=1,
+                            alpha=0.75)
+        figure.colorbar(image, **bar, label=frame["heat_label"])
+    main.scatter(*frame["real"].T, s=1.5, color="0.25", label="real", linewidths=0)
+    trails = frame["trails"]
+    for t in range(trails.shape[1] - 1):
+        main.plot(trails[:, t:t + 2, 0].T, trails[:, t:t + 2, 1].T, color="tab:orange", lw=0.6,
+                  alpha=0.15 + 0.5 * t / max(1, trails.shape[1]))
+    main.scatter(*frame["fake"].T, s=3, color="tab:orange", label="generated", linewidths=0)
+    if len(frame["arrows"]):
+        a = frame["arrows"]
+        main.quiver(a[:, 0], a[:, 1], a[:, 2], a[:, 3], color="tab:red", angles="xy", scale_units="xy", scale=1,
+                    width=0.003)
+    if frame["modes"] is not None:
+        for x, y in frame["modes"]:
+            main.add_patch(_circle((x, y), 3 * frame["sigma"]))
+    main.set(xlim=(-e, e), ylim=(-e, e), aspect="equal",
+             title=f"{frame['title']} · {frame['loss']} · step {frame['step']}" + (
+                 f" · {frame['phase']} step" if frame.get("phase") else ""))
+    main.legend(loc="upper right", fontsize=7, markerscale=3)
+    for line in frame["warp"]:
+        ax_warp.plot(line[:, 0], line[:, 1], lw=0.6, color="tab:purple")
+    ax_warp.scatter(*frame["real"][:300].T, s=1, color="0.6")
+    ax_warp.set(xlim=(-e, e), ylim=(-e, e), aspect="equal", title="G's latent grid, warped")
+    if frame["mass"] is not None:
+        mass = frame["mass"]
+        ax_mass.bar(np.arange(len(mass)), mass, color="tab:orange")
+        ax_mass.axhline(1 / len(mass), color="k", ls="--", lw=1, label="uniform")
+        ax_mass.set(ylim=(0, 1), title="mass per mode", xlabel="mode")
+        ax_mass.legend(fontsize=7)
+    else:
+        ax_mass.set(title="no modes: a point cloud")
+    steps, d_loss, g_loss = frame["losses"]
+    ax_loss.plot(steps, d_loss, lw=0.8, label="D")
+    ax_loss.plot(steps, g_loss, lw=0.8, label="G")
+    ax_loss.set(title="losses", xlabel="G step")
+    ax_loss.legend(fontsize=7)
+    rows = frame["metrics"]
+    for column, name in ((1, "modes / K"), (2, "high quality"), (3, "reverse KL / log K")):
+        ax_metrics.plot(rows[:, 0], rows[:, column], lw=1, label=name)
+    if frame["collapse"] is not None:
+        ax_metrics.axvline(frame["collapse"], color="tab:red", ls="--", lw=1, label="collapse")
+    ax_metrics.set(ylim=(-0.05, 1.05), title="metrics", xlabel="G step")
+    ax_metrics.legend(fontsize=6, loc="best")
+    for ax in (ax_loss, ax_metrics):
+        ax.set_xlim(0, max(1, frame["step"]))
+    return figure
+
+
+def _circle(centre, radius):
+    from matplotlib.patches import Circle
+    return Circle(centre, radius, fill=False, lw=0.5, color="0.2")
+
+
+def png(figure: Figure) -> bytes:
+    """The figure as PNG bytes (Agg)."""
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    return buffer.getvalue()
+
+
+def _image(frame: dict, size, dpi) -> PIL.Image.Image:
+    figure = render(frame, size=size, dpi=dpi)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return PIL.Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
+                                ).convert("RGB")
+
+
+def export(frames: list[dict], path: str | Path, fps: int = 6, size: tuple = (9.0, 4.3), dpi: int = 60,
+           png_frames: bool = False) -> Path:
+    """Write ``frames`` as an animated GIF (``.gif``) or MP4 (``.mp4``, needs ffmpeg); ``png_frames`` also writes
+    ``<stem>_frames/frame_NNN.png``. Returns the path."""
+    path = Path(path)
+    if not frames:
+        raise ValueError("no frames to export: run the lab first")
+    if path.suffix not in (".gif", ".mp4"):
+        raise ValueError(f"export writes .gif or .mp4, got {path.suffix!r}")
+    if path.suffix == ".mp4" and shutil.which("ffmpeg") is None:
+        raise ValueError("MP4 needs ffmpeg, which is not installed here; export a .gif instead")
+    images = [_image(frame, size, dpi) for frame in frames]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if png_frames:
+        folder = path.with_name(path.stem + "_frames")
+        folder.mkdir(exist_ok=True)
+        for index, image in enumerate(images):
+            image.save(folder / f"frame_{index:03d}.png")
+    if path.suffix == ".gif":
+        palette = images[-1].quantize(colors=64)
+        quantized = [image.quantize(palette=palette, dither=PIL.Image.Dither.NONE) for image in images]
+        quantized[0].save(path, save_all=True, append_images=quantized[1:], duration=int(1000 / fps), loop=0,
+                          optimize=True)
+    else:
+        import matplotlib.animation as animation
+        figure = Figure(figsize=size, dpi=dpi)
+        ax = figure.add_axes([0, 0, 1, 1])
+        ax.axis("off")
+        shown = ax.imshow(images[0])
+        writer = animation.FFMpegWriter(fps=fps)
+        with writer.saving(figure, str(path), dpi):
+            for image in images:
+                shown.set_data(image)
+                writer.grab_frame()
+    return path
