@@ -12,6 +12,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+STUDY_TOLERANCE_MIN = 10  # a sentence or two of new prose moves the estimate well under this
 PYPLOT_DRAWS = {"plot", "scatter", "imshow", "hist", "bar", "barh", "figure", "subplots", "contour", "contourf",
                 "pcolormesh", "quiver", "errorbar", "fill_between", "step", "stem", "matshow"}
 _spec = importlib.util.spec_from_file_location("nbtool", ROOT / "tools" / "nbtool.py")
@@ -19,14 +20,21 @@ nbtool = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(nbtool)
 
 
-def readme_budgets() -> dict:
-    """Lesson number -> full-mode minutes, from the README lesson map rows `| 03 | ... | N min |`."""
-    budgets = {}
-    for line in (ROOT / "README.md").read_text().splitlines():
-        match = re.match(r"\|\s*(\d\d)\s*\|.*\|\s*(\d+)\s*min\s*\|\s*$", line)
+def readme_minutes(column: str) -> dict:
+    """Lesson number -> minutes in one column ('full mode' or 'study') of the README lesson table."""
+    columns, rows = nbtool.lesson_table((ROOT / "README.md").read_text())
+    assert column in columns, f"the README lesson table has no '{column}' column (columns: {columns})"
+    minutes = {}
+    for number, (_, cells) in rows.items():
+        match = re.fullmatch(r"(\d+)\s*min", cells[columns.index(column)]) if len(cells) == len(columns) else None
         if match:
-            budgets[match.group(1)] = int(match.group(2))
-    return budgets
+            minutes[number] = int(match.group(1))
+    return minutes
+
+
+def readme_budgets() -> dict:
+    """Lesson number -> full-mode minutes, from the README lesson table's 'full mode' column."""
+    return readme_minutes("full mode")
 
 
 def test_there_are_lessons():
@@ -190,6 +198,18 @@ def test_exercise_shape(path):
     """Question, learner's cell (placeholder + check_), '**Solution**', hidden worked solution; an open experiment."""
     problems = exercise_problems(nbformat.read(path, as_version=4).cells)
     assert not problems, f"{path.name} (see docs/AUTHORING.md, 'Exercises'):\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_readme_study_time_matches_the_lesson(path):
+    """The README's study column stays within STUDY_TOLERANCE_MIN of tools/nbtool.py's estimate."""
+    estimate = nbtool.study(nbformat.read(path, as_version=4))
+    stated = readme_minutes("study").get(path.name[:2])
+    assert stated is not None and abs(stated - estimate["minutes"]) <= STUDY_TOLERANCE_MIN, (
+        f"{path.name}: the README lesson table says study {stated} min, the estimate is {estimate['minutes']:.0f} min "
+        f"({estimate['prose_words']} prose words, {estimate['code_words']} code words, {estimate['exercises']} "
+        f"exercises, {estimate['experiments']} open experiments); run `.venv/bin/python tools/nbtool.py study "
+        f"--update-readme` and commit README.md")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -2,6 +2,8 @@
 
   python tools/nbtool.py render NB...        run quick mode, then full mode; store the FULL-mode outputs in NB
   python tools/nbtool.py time [--full] NB... execute (quick mode unless --full), print times, write nothing
+  python tools/nbtool.py study [NB...]      estimate study time (reading + exercises); --update-readme fills
+                                            the README lesson table's 'study' column
 
 ``render`` is what makes a committed lesson: every output and figure of a full-mode run (what a learner sees),
 execution counts 1..n, figures as PNG at a fixed DPI, widgets replaced by a static fallback (their picture and
@@ -10,6 +12,9 @@ sha256 of the code cells). Cells marked ``# NBVAL_CHECK_OUTPUT`` must print the 
 (the tests compare the committed full-mode text with a quick-mode run): a difference is printed, recorded in the
 stamp (``checked_outputs_match: false``) and makes the command exit 1. An error in any cell, or a notebook over
 1.5 MB, writes nothing and exits 1.
+
+``study`` estimates a learner's time beside the compute budget: prose at PROSE_WPM words per minute, code at
+CODE_WPM, plus EXERCISE_MIN per exercise and EXPERIMENT_MIN per open experiment, rounded to ROUND_MIN minutes.
 
 Threads: the kernels use whatever ``GAN_COURSE_THREADS`` says (``cpuslot`` sets 1); the stamp records it.
 Checkpoints: each run gets a fresh, empty ``GAN_COURSE_CHECKPOINTS`` directory, so the render shows (and times)
@@ -54,6 +59,14 @@ c.HistoryManager.enabled = False
 """
 
 
+PROSE_WPM = 150  # careful technical reading, slower than the 200-250 of ordinary prose
+CODE_WPM = 75  # code is read at half that speed (words = whitespace-separated tokens with a letter or digit)
+EXERCISE_MIN = 5  # per '**N.**' exercise: think, answer, check
+EXPERIMENT_MIN = 10  # per '**Open experiment.**': change, re-run, compare
+ROUND_MIN = 5
+README = ROOT / "README.md"
+
+
 class RenderError(Exception):
     """A notebook that cannot be rendered; the message says why and what to do."""
 
@@ -70,7 +83,12 @@ def code_hash(nb) -> str:
 def output_text(cell) -> str:
     """The text a cell shows: its streams and the text/plain of its results, as nbval compares them."""
     parts = []
+    previous_stream = None
     for output in cell.get("outputs", []):
+        if output.output_type == "stream" and output.name == previous_stream:
+            parts[-1] += output.text  # nbval coalesces consecutive chunks of one stream: so do we
+            continue
+        previous_stream = output.name if output.output_type == "stream" else None
         if output.output_type == "stream":
             parts.append(f"[{output.name}] {output.text}")
         elif output.output_type in ("execute_result", "display_data"):
@@ -363,12 +381,107 @@ def first_line(cell, skip_mark=False) -> str:
     return lines[0][:70] if lines else ""
 
 
+# ---------------------------------------------------------------------------------------------------- study
+
+
+def count_words(text: str) -> int:
+    """Whitespace-separated tokens holding a letter or digit; link targets `](url)` are not read."""
+    return sum(1 for token in re.sub(r"\]\([^)]*\)", "]", text).split() if re.search(r"\w", token))
+
+
+def exercise_cells(cells) -> list[int]:
+    """Indices of the '**N.**' question cells inside the '## Exercises' section (up to '## References')."""
+    start = next((i for i, c in enumerate(cells) if c.cell_type == "markdown" and "## Exercises" in c.source), None)
+    if start is None:
+        return []
+    found = []
+    for i in range(start + 1, len(cells)):
+        if cells[i].cell_type == "markdown" and cells[i].source.lstrip().startswith("## References"):
+            break
+        if cells[i].cell_type == "markdown" and re.match(r"\s*\*\*\d+\.\*\*", cells[i].source):
+            found.append(i)
+    return found
+
+
+def study(nb) -> dict:
+    """What a learner reads and does in a lesson, and the minutes it takes by the stated rates."""
+    prose = sum(count_words(c.source) for c in nb.cells if c.cell_type == "markdown")
+    code = sum(count_words(c.source) for c in nb.cells if c.cell_type == "code")
+    exercises = len(exercise_cells(nb.cells))
+    experiments = sum(1 for c in nb.cells if c.cell_type == "markdown"
+                      and c.source.lstrip().startswith("**Open experiment.**"))
+    minutes = prose / PROSE_WPM + code / CODE_WPM + EXERCISE_MIN * exercises + EXPERIMENT_MIN * experiments
+    rounded = max(ROUND_MIN, ROUND_MIN * round(minutes / ROUND_MIN))
+    return {"prose_words": prose, "code_words": code, "exercises": exercises, "experiments": experiments,
+            "minutes": minutes, "rounded": rounded}
+
+
+def split_row(line: str) -> list[str]:
+    """The cells of a Markdown table row; an escaped pipe '\\|' stays inside its cell."""
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip().removeprefix("|").removesuffix("|"))]
+
+
+def lesson_table(text: str) -> tuple[list[str], dict[str, tuple[int, list[str]]]]:
+    """The README lesson table: its column names and, per lesson number, (line index, cells)."""
+    lines = text.splitlines()
+    header = next((i for i, line in enumerate(lines) if re.match(r"\|\s*#\s*\|\s*lesson\s*\|", line)), None)
+    if header is None:
+        raise RenderError("README.md has no lesson table (a header row starting '| # | lesson |')")
+    columns = split_row(lines[header])
+    rows = {}
+    for i in range(header + 2, len(lines)):
+        if not lines[i].startswith("|"):
+            break
+        cells = split_row(lines[i])
+        if re.fullmatch(r"\d\d", cells[0]):
+            rows[cells[0]] = (i, cells)
+    return columns, rows
+
+
+def update_readme(estimates: dict[str, int], readme: Path = README) -> list[str]:
+    """Write each lesson's rounded study minutes into the README table's 'study' column; return changed rows."""
+    text = readme.read_text()
+    columns, rows = lesson_table(text)
+    if "study" not in columns:
+        raise RenderError("the README lesson table has no 'study' column")
+    column = columns.index("study")
+    lines = text.splitlines(keepends=True)
+    changed = []
+    for number, minutes in estimates.items():
+        if number not in rows:
+            raise RenderError(f"the README lesson table has no row for lesson {number}")
+        index, cells = rows[number]
+        if cells[column] != f"{minutes} min":
+            changed.append(f"{number}: {cells[column] or '(empty)'} -> {minutes} min")
+            cells[column] = f"{minutes} min"
+            lines[index] = "| " + " | ".join(cells) + " |\n"
+    readme.write_text("".join(lines))
+    return changed
+
+
+def study_command(paths, update: bool) -> int:
+    print(f"study time = prose words / {PROSE_WPM} + code words / {CODE_WPM} + {EXERCISE_MIN} min per exercise "
+          f"+ {EXPERIMENT_MIN} min per open experiment, rounded to {ROUND_MIN} min")
+    print(f"{'lesson':34s} {'prose':>6s} {'code':>6s} {'ex.':>4s} {'exp.':>4s} {'min':>6s} {'study':>6s}")
+    estimates = {}
+    for path in paths:
+        numbers = study(nbformat.read(path, as_version=4))
+        estimates[path.name[:2]] = numbers["rounded"]
+        print(f"{path.name[:34]:34s} {numbers['prose_words']:6d} {numbers['code_words']:6d} "
+              f"{numbers['exercises']:4d} {numbers['experiments']:4d} {numbers['minutes']:6.1f} "
+              f"{numbers['rounded']:4d} min")
+    if update:
+        changed = update_readme(estimates)
+        print("README.md: " + ("; ".join(changed) if changed else "study column already up to date"))
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------------- main
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{render,time}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{render,time,study}")
     p_render = sub.add_parser("render", help="execute quick then full mode and store the full-mode outputs")
     p_render.add_argument("notebooks", nargs="+")
     p_render.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
@@ -379,9 +492,17 @@ def main(argv=None) -> int:
     p_time.add_argument("--full", action="store_true", help="full mode (default: quick mode)")
     p_time.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     p_time.add_argument("--slowest", type=int, default=5, help="how many slowest cells to list")
+    p_study = sub.add_parser("study", help="estimate study time (default: every lesson in notebooks/)")
+    p_study.add_argument("notebooks", nargs="*")
+    p_study.add_argument("--update-readme", action="store_true",
+                         help="write the estimates into the README lesson table's 'study' column")
     args = parser.parse_args(argv)
+    if args.command == "study" and not args.notebooks:
+        args.notebooks = [str(p) for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
     try:
         paths = find_notebooks(args.notebooks)
+        if args.command == "study":
+            return study_command(paths, args.update_readme)
     except RenderError as error:
         print(error, file=sys.stderr)
         return 2
