@@ -33,12 +33,12 @@ function draw(ctx, f, drawn, drawMode) {
   ctx.font = "12px sans-serif"; ctx.fillStyle = "#222";
   ctx.fillText(`${f.title} · ${f.loss} · step ${f.step}` + (f.phase ? ` · after the ${f.phase.toUpperCase()} step` : ""), X0, 20);
   // heat map on a fixed scale
-  const delta = arr(f.delta), heat = delta || arr(f.heat);
+  const delta = arr(f.delta), heat = delta || arr(f.heat), ds = f.delta_scale || 0.5;
   if (heat) {
     const R = heat.shape[0], off = document.createElement("canvas"); off.width = R; off.height = R;
     const o = off.getContext("2d"), img = o.createImageData(R, R);
     for (let i = 0; i < R; i++) for (let j = 0; j < R; j++) {
-      const c = delta ? piyg(heat[i * R + j]) : rdbu(heat[i * R + j]), k = ((R - 1 - i) * R + j) * 4;
+      const c = delta ? piyg(0.5 * heat[i * R + j] / ds) : rdbu(heat[i * R + j]), k = ((R - 1 - i) * R + j) * 4;
       img.data[k] = c[0]; img.data[k + 1] = c[1]; img.data[k + 2] = c[2]; img.data[k + 3] = delta ? 255 : 190;
     }
     o.putImageData(img, 0, 0);
@@ -50,7 +50,7 @@ function draw(ctx, f, drawn, drawMode) {
       ctx.fillStyle = `rgb(${c[0]},${c[1]},${c[2]})`; ctx.fillRect(bx, Y0 + y, 12, 1);
     }
     ctx.strokeStyle = "#444"; ctx.strokeRect(bx, Y0, 12, S); ctx.fillStyle = "#222"; ctx.font = "11px sans-serif";
-    const labels = delta ? ["+0.5", "0", "−0.5"] : ["1", "0.5", "0"];
+    const labels = delta ? ["+" + ds, "0", "−" + ds] : ["1", "0.5", "0"];
     labels.forEach((t, n) => ctx.fillText(t, bx + 16, Y0 + 4 + n * S / 2));
     ctx.save(); ctx.translate(bx + 46, Y0 + S / 2); ctx.rotate(Math.PI / 2); ctx.textAlign = "center";
     ctx.fillText(delta ? "change of D(x) in this D step" : f.heat_label, 0, 0); ctx.restore();
@@ -148,7 +148,7 @@ function draw(ctx, f, drawn, drawMode) {
   }
   ctx.font = "10px sans-serif";
   [["modes/K", "rgb(31,119,180)"], ["high quality", "rgb(44,160,44)"], ["rKL/log K", "rgb(148,103,189)"], ["collapse", "rgb(214,39,40)"]]
-    .forEach(([t, c], n) => { ctx.fillStyle = c; ctx.fillText(t, qx + n * 48, qy + qh + 30); });
+    .forEach(([t, c], n) => { ctx.fillStyle = c; ctx.fillText(t, qx - 30 + n * 62, qy + qh + 30); });
 }
 
 function zoom(ctx, f, real, fake) {  // inset: the fullest mode at ±6σ, where σ = 0.01 is 10 px wide

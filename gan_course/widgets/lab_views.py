@@ -140,6 +140,15 @@ class LabFrames:
 
 
 # ---- the browser view --------------------------------------------------------------------------------------------
+def nice_scale(values: np.ndarray) -> float:
+    """The smallest of 0.001, 0.002, 0.005, 0.01, … 0.5 that covers max |values| (a colour scale for changes)."""
+    top = float(np.abs(values).max()) if values.size else 0.0
+    for scale in (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5):
+        if top <= scale:
+            return scale
+    return 1.0
+
+
 def to_wire(frame: dict) -> dict:
     """A frame as the widget sends it: arrays as float32 bytes with their shapes, the rest as JSON."""
     wire = {}
@@ -178,7 +187,8 @@ def render(frame: dict, size: tuple = (11.0, 5.2), dpi: int = 90) -> Figure:
     e = frame["extent"]
     delta = frame.get("delta")
     if delta is not None:
-        image = main.imshow(delta, origin="lower", extent=(-e, e, -e, e), cmap="PiYG", vmin=-0.5, vmax=0.5)
+        scale = frame.get("delta_scale", 0.5)
+        image = main.imshow(delta, origin="lower", extent=(-e, e, -e, e), cmap="PiYG", vmin=-scale, vmax=scale)
         figure.colorbar(image, **bar, label="change of D(x) in this D step")
     else:
         image = main.imshow(frame["heat"], origin="lower", extent=(-e, e, -e, e), cmap="RdBu", vmin=0, vmax=1,

@@ -399,7 +399,7 @@ class ModeCollapseLabWidget(_Runner):
             _, _, after = lab.discriminator_grid(resolution=lab_views.HEAT)
             delta = (lab_views.probability(lab, after)[0] - before).numpy()
             self.buttons["Slow step"].description = "Slow step: G"
-            self.redraw(phase="d", delta=delta)
+            self.redraw(phase="d", delta=delta, delta_scale=lab_views.nice_scale(delta))
             self._say(f"D step done: the surface changed by up to {abs(delta).max():.3f} in D(x); next: G step")
         else:
             lab.half_step()
