@@ -105,3 +105,44 @@ def test_parameter_count_is_small():
     generator, discriminator = dcgan.DCGANGenerator(), dcgan.DCGANDiscriminator()
     assert dcgan.count_parameters(generator) < 400_000
     assert dcgan.count_parameters(discriminator) < 100_000
+
+
+def test_dcgan_init_draws_the_papers_normal_and_zeroes_biases():
+    torch.manual_seed(0)
+    generator = dcgan.dcgan_init_(dcgan.DCGANGenerator())
+    torch.testing.assert_close(generator.project[0].weight.std().item(), 0.02, rtol=0.05, atol=0.0)
+    torch.testing.assert_close(generator.project[0].weight.mean().item(), 0.0, rtol=0.0, atol=2e-3)
+    torch.testing.assert_close(generator.project[1].weight.mean().item(), 1.0, rtol=0.0, atol=2e-3)  # BatchNorm γ
+    assert generator.upsample[3].bias.abs().max() == 0 and generator.project[1].bias.abs().max() == 0
+
+
+def test_dcgan_init_reaches_the_weight_under_spectral_norm():
+    torch.manual_seed(0)
+    critic = dcgan.dcgan_init_(dcgan.DCGANDiscriminator(spectral_norm=True, batch_norm=False))
+    original = critic.features[2].parametrizations.weight.original
+    torch.testing.assert_close(original.std().item(), 0.02, rtol=0.05, atol=0.0)
+    assert critic(torch.zeros(2, 1, 28, 28)).shape == (2,)
+
+
+def test_dcgan_init_rejects_a_bad_std():
+    with pytest.raises(ValueError, match="std"):
+        dcgan.dcgan_init_(dcgan.DCGANGenerator(), std=0.0)
+
+
+def test_slerp_keeps_the_ends_and_the_radius():
+    torch.manual_seed(0)
+    z0, z1 = torch.randn(64, dtype=torch.float64), torch.randn(64, dtype=torch.float64)
+    z1 = z1 * z0.norm() / z1.norm()  # same length: the arc stays on that sphere
+    path = dcgan.slerp(z0, z1, torch.linspace(0, 1, 7, dtype=torch.float64))
+    torch.testing.assert_close(path[0], z0)
+    torch.testing.assert_close(path[-1], z1)
+    torch.testing.assert_close(path.norm(dim=1), torch.full((7,), z0.norm().item(), dtype=torch.float64))
+    straight = torch.lerp(z0, z1, 0.5)
+    assert straight.norm() < path[3].norm()  # the straight line cuts inside the sphere
+
+
+def test_slerp_of_parallel_latents_is_the_straight_line_and_shapes_are_checked():
+    z0 = torch.ones(4)
+    torch.testing.assert_close(dcgan.slerp(z0, 2 * z0, torch.tensor([0.5])), torch.full((1, 4), 1.5))
+    with pytest.raises(ValueError, match="slerp expects"):
+        dcgan.slerp(torch.ones(2, 4), torch.ones(2, 4), torch.tensor([0.5]))

@@ -41,19 +41,23 @@ def conv_size(size: int, kernel: int = KERNEL, stride: int = STRIDE, padding: in
 
 
 class DCGANGenerator(nn.Module):
-    """z ~ N(0, I) of size ``latent_dim`` → an image (B, ``out_channels``, 28, 28) in [-1, 1] (tanh)."""
+    """z ~ N(0, I) of size ``latent_dim`` → an image (B, ``out_channels``, 28, 28) in [-1, 1] (tanh).
 
-    def __init__(self, latent_dim: int = 64, base_channels: int = 32, out_channels: int = 1):
+    ``batch_norm=False`` removes BatchNorm (lesson 12's stress test: the DCGAN rule this breaks)."""
+
+    def __init__(self, latent_dim: int = 64, base_channels: int = 32, out_channels: int = 1,
+                 batch_norm: bool = True):
         super().__init__()
         runtime.check_positive(latent_dim=latent_dim, base_channels=base_channels, out_channels=out_channels)
         self.latent_dim, self.base_channels, self.out_channels = latent_dim, base_channels, out_channels
         wide = 2 * base_channels
+        norm = (lambda kind, size: kind(size)) if batch_norm else (lambda kind, size: nn.Identity())
         self.project = nn.Sequential(  # BatchNorm supplies the shift, so the layers before it carry no bias
-            nn.Linear(latent_dim, wide * START_SIZE * START_SIZE, bias=False),
-            nn.BatchNorm1d(wide * START_SIZE * START_SIZE), nn.ReLU())
+            nn.Linear(latent_dim, wide * START_SIZE * START_SIZE, bias=not batch_norm),
+            norm(nn.BatchNorm1d, wide * START_SIZE * START_SIZE), nn.ReLU())
         self.upsample = nn.Sequential(
-            nn.ConvTranspose2d(wide, base_channels, KERNEL, STRIDE, PADDING, bias=False),  # 7 -> 14
-            nn.BatchNorm2d(base_channels), nn.ReLU(),
+            nn.ConvTranspose2d(wide, base_channels, KERNEL, STRIDE, PADDING, bias=not batch_norm),  # 7 -> 14
+            norm(nn.BatchNorm2d, base_channels), nn.ReLU(),
             nn.ConvTranspose2d(base_channels, out_channels, KERNEL, STRIDE, PADDING),  # 14 -> 28, no BN on output
             nn.Tanh())
 
@@ -105,3 +109,45 @@ class DCGANDiscriminator(nn.Module):
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+INIT_STD = 0.02  # Radford et al. (2016): "all weights were initialized from a zero-centered Normal, std 0.02"
+
+
+def dcgan_init_(module: nn.Module, std: float = INIT_STD) -> nn.Module:
+    """The DCGAN paper's initialisation, in place: conv/linear weights ~ N(0, std²), BatchNorm γ ~ N(1, std²), biases 0.
+
+    PyTorch's default (Kaiming-uniform, std = 1/√(3·fan_in)) is what every other lesson keeps; lesson 11 ablates this
+    one against it. Spectral-norm layers get the init on their unnormalised weight.
+    """
+    if not (isinstance(std, (int, float)) and std > 0):
+        raise ValueError(f"std must be a number > 0, got {std!r}")
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            parametrized = nn.utils.parametrize.is_parametrized(layer, "weight")
+            weight = layer.parametrizations.weight.original if parametrized else layer.weight
+            with torch.no_grad():
+                nn.init.normal_(weight, 0.0, std)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(layer, nn.modules.batchnorm._BatchNorm) and layer.affine:
+            nn.init.normal_(layer.weight, 1.0, std)
+            nn.init.zeros_(layer.bias)
+    return module
+
+
+def slerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation (Shoemake, 1985; White, 2016): sin((1−t)Ω)/sin Ω · z0 + sin(tΩ)/sin Ω · z1, cos Ω = ẑ0·ẑ1.
+
+    ``z0``, ``z1``: (Z,) latents; ``t``: (T,) fractions in [0, 1]. Returns (T, Z). Unlike the straight line, whose
+    midpoint of two N(0, I) draws has only ~1/√2 of their typical length √Z, the arc keeps the length in between.
+    """
+    if z0.ndim != 1 or z0.shape != z1.shape or t.ndim != 1:
+        raise ValueError(f"slerp expects z0, z1 of shape (Z,) and t of shape (T,), got {tuple(z0.shape)}, "
+                         f"{tuple(z1.shape)}, {tuple(t.shape)}")
+    cosine = torch.dot(z0, z1) / (z0.norm() * z1.norm())
+    omega = torch.arccos(cosine.clamp(-1.0, 1.0))  # the angle between the two latents
+    if omega.abs() < 1e-6:  # (nearly) parallel: the arc is the straight line
+        return torch.lerp(z0.unsqueeze(0), z1.unsqueeze(0), t.unsqueeze(1))
+    t = t.unsqueeze(1)  # (T, 1)
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)  # (T, Z)
