@@ -36,7 +36,7 @@ from gan_course.widgets.lab_canvas import ESM
 POINTS = 384  # generated points drawn per frame (fixed noise, so trails follow the same points)
 TRAIL = 6  # positions kept per point for its trail
 ARROWS = 48  # points with a gradient arrow
-HEAT = 64  # heat-map resolution per side
+HEAT = 48  # heat-map resolution per side (the canvas smooths it)
 GRID_LINES, GRID_POINTS, GRID_SPAN = 13, 33, 2.5  # latent grid: lines per axis, points per line, |z| range
 CURVE_POINTS = 400  # at most this many points per loss / metric curve
 CRITICS = {"wgan", "wgan-gp", "hinge"}
