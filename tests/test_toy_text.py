@@ -124,3 +124,29 @@ def test_masking_is_reproducible_and_validates_its_arguments():
         toy_text.mask_tokens(tokens, TOKENIZER, select_prob=1.5)
     with pytest.raises(ValueError, match="long tensor"):
         toy_text.mask_tokens(tokens.float(), TOKENIZER)
+
+
+def test_grade_story_accepts_the_grammar_and_names_each_broken_rule():
+    for story in toy_text.generate_stories(200, torch.Generator().manual_seed(3)):
+        grade = toy_text.grade_story(f"[CLS] {story.first} [SEP] {story.second} [SEP] [PAD]")
+        assert all(grade.values()), (story, grade)
+    grade = toy_text.grade_story
+    assert grade("[CLS] the cats eats the cake . [SEP] the cake is gone . [SEP]") == \
+        {"well_formed": True, "agreement": False, "same_thing": True, "outcome": True}
+    assert grade("[CLS] the old dog kicks the cake . [SEP] the cup flies away . [SEP]")["same_thing"] is False
+    assert grade("[CLS] the dog kicks the cakes . [SEP] the cakes flies away . [SEP]")["outcome"] is False
+    assert grade("[CLS] the dog the cake . [SEP] the cake . [SEP]") == dict.fromkeys(
+        ("well_formed", "agreement", "same_thing", "outcome"), False)
+    assert grade("the dog kicks")["well_formed"] is False
+
+
+def test_outcome_pairs_keep_the_thing_and_change_only_the_predicate():
+    pairs = toy_text.make_outcome_pairs(400, torch.Generator().manual_seed(4))
+    labels = [label for *_, label in pairs]
+    assert 0.4 < sum(labels) / len(labels) < 0.6
+    for first, second, label in pairs:
+        grade = toy_text.grade_story(f"[CLS] {first} [SEP] {second} [SEP]")
+        assert grade["well_formed"] and grade["agreement"] and grade["same_thing"]
+        assert grade["outcome"] == bool(label), (first, second, label)
+    with pytest.raises(ValueError, match="fit_prob"):
+        toy_text.make_outcome_pairs(3, fit_prob=1.5)

@@ -135,6 +135,32 @@ def generate_stories(count: int, generator: torch.Generator | None = None) -> li
     return stories
 
 
+def grade_story(text: str) -> dict[str, bool]:
+    """Which rules of the grammar a generated story ``"[CLS] first [SEP] second [SEP] …"`` obeys.
+
+    ``well_formed``: both sentences have the grammar's word pattern; ``agreement``: the verb's number matches the
+    animal's; ``same_thing``: sentence 2 names sentence 1's thing; ``outcome``: sentence 2's predicate is the one
+    the verb implies, in the thing's number. A rule that cannot be read from a malformed story counts as broken.
+    """
+    words = [w for w in text.split() if w not in ("[CLS]", "[PAD]")]
+    parts = " ".join(words).split("[SEP]")
+    first, second = (parts[0].split(), parts[1].split()) if len(parts) >= 2 else (words, [])
+    if first[1:2] and first[1] in ADJECTIVES:
+        first = first[:1] + first[2:]  # drop the optional adjective: the animal verb the thing .
+    animal = {form: number for pair in ANIMALS for number, form in enumerate(pair)}
+    verb = {form: (number, outcomes) for forms, outcomes in VERBS for number, form in enumerate(forms)}
+    thing = {form: number for pair in THINGS for number, form in enumerate(pair)}
+    well_formed = (len(first) == 6 and first[0] == first[3] == "the" and first[5] == "." and first[1] in animal
+                   and first[2] in verb and first[4] in thing and second[:1] == ["the"] and second[-1:] == ["."]
+                   and len(second) >= 4 and second[1] in thing)
+    if not well_formed:
+        return {"well_formed": False, "agreement": False, "same_thing": False, "outcome": False}
+    verb_number, outcomes = verb[first[2]]
+    return {"well_formed": True, "agreement": animal[first[1]] == verb_number,
+            "same_thing": second[1] == first[4],
+            "outcome": " ".join(second[2:-1]) == outcomes[thing[second[1]]]}
+
+
 def make_nsp_pairs(count: int, generator: torch.Generator | None = None,
                    next_prob: float = 0.5) -> list[tuple[str, str, int]]:
     """``(first, second, is_next)`` triples: ``is_next = 1`` keeps the story's own second sentence; otherwise the
@@ -151,6 +177,32 @@ def make_nsp_pairs(count: int, generator: torch.Generator | None = None,
         while not keep and second == story.second:  # a random sentence that happens to be the real one: redraw
             second = generate_stories(1, generator)[0].second
         pairs.append((story.first, second, int(keep)))
+    return pairs
+
+
+def make_outcome_pairs(count: int, generator: torch.Generator | None = None,
+                       fit_prob: float = 0.5) -> list[tuple[str, str, int]]:
+    """A labelled task for fine-tuning: ``(first, second, fits)`` where sentence 2 always names the right thing,
+    and ``fits = 1`` when its predicate is the one the verb implies; otherwise another verb's predicate, in the
+    same number (``the cat eats the cake . | the cake falls .`` -> 0)."""
+    _check_count(count)
+    if not 0.0 <= fit_prob <= 1.0:
+        raise ValueError(f"fit_prob must lie in [0, 1], got {fit_prob!r}")
+    stories = generate_stories(count, generator)
+    fits = (torch.rand(count, generator=generator) < fit_prob).tolist()
+    shifts = torch.randint(1, len(VERBS), (count,), generator=generator).tolist()  # another verb, never the same
+    outcome_of = {forms[0]: index for index, (forms, _) in enumerate(VERBS)}
+    outcome_of.update({forms[1]: index for index, (forms, _) in enumerate(VERBS)})
+    number_of = {form: number for pair in THINGS for number, form in enumerate(pair)}
+    pairs = []
+    for story, fit, shift in zip(stories, fits, shifts):
+        words = story.first.split()
+        verb_index, thing = outcome_of[words[-4]], words[-2]  # "... verb the thing ."
+        if fit:
+            pairs.append((story.first, story.second, 1))
+            continue
+        wrong = VERBS[(verb_index + shift) % len(VERBS)][1][number_of[thing]]
+        pairs.append((story.first, f"the {thing} {wrong} .", 0))
     return pairs
 
 

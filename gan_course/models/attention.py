@@ -185,9 +185,23 @@ class LearnedPositionalEmbedding(nn.Module):
         return x + self.embedding.weight[: x.shape[1]]  # (B, T, D) + (T, D)
 
 
+class NoPositionalEncoding(nn.Module):
+    """Adds nothing: the ablation that shows attention alone is blind to order (lesson 06)."""
+
+    def __init__(self, max_len: int, dim: int):
+        super().__init__()
+        self.max_len, self.dim = max_len, dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 3 or x.shape[-1] != self.dim or x.shape[1] > self.max_len:
+            raise ValueError(f"x must be (B, T ≤ {self.max_len}, {self.dim}), got {tuple(x.shape)}")
+        return x
+
+
 POSITIONAL_ENCODINGS = {
     "sinusoidal": SinusoidalPositionalEncoding,
     "learned": LearnedPositionalEmbedding,
+    "none": NoPositionalEncoding,
 }
 
 

@@ -76,7 +76,8 @@ def lstm_step(x_t: torch.Tensor, h_prev: torch.Tensor, c_prev: torch.Tensor, cel
     """One LSTM step with ``cell``'s weights (gates i, f, g, o in that order):
 
     ``i, f, o = σ(·), g = tanh(·)`` of ``W_x x_t + W_h h_{t−1} + b``;  ``c_t = f ⊙ c_{t−1} + i ⊙ g``;
-    ``h_t = o ⊙ tanh(c_t)``. The cell state is updated by addition, so ``∂c_t/∂c_{t−1} = f`` (no matrix, no tanh').
+    ``h_t = o ⊙ tanh(c_t)``. The cell state is updated by addition, so along the cell path ``∂c_t/∂c_{t−1} = f``
+    (no matrix, no tanh'); the full Jacobian adds terms through ``h_{t−1}`` and the gates, which do involve ``W_h``.
     """
     gates = x_t @ cell.weight_ih.T + h_prev @ cell.weight_hh.T + cell.bias_ih + cell.bias_hh  # (B, 4H)
     i, f, g, o = gates.chunk(4, dim=1)  # 4 × (B, H)
