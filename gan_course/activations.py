@@ -3,7 +3,9 @@
 ``ACTIVATIONS`` maps a name to an ``Activation``: the ``nn.Module`` factory, the function, the derivative written
 out by hand (σ' = σ(1 − σ), tanh' = 1 − tanh², ...), the output range and a one-line "when it fits". The registry
 feeds ``models.deep_mlp`` (by name), the lesson-02 gradient explorer's dropdown and the parametrised tests, which
-check every derivative against autograd. Softmax is the vector case: its "derivative" is the Jacobian
+check every derivative against autograd. Leaky ReLU uses slope 0.2, the value of the course's GAN discriminators
+(Radford et al. 2016, DCGAN), not PyTorch's default 0.01 (Maas et al. 2013), so lesson 02 teaches the activation
+lessons 09-14 use. Softmax is the vector case: its "derivative" is the Jacobian
 ``diag(s) − s sᵀ``. GELU is the exact (erf) form, as ``nn.GELU()`` computes by default.
 """
 
@@ -16,7 +18,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-LEAKY_SLOPE = 0.01  # nn.LeakyReLU's default negative slope
+LEAKY_SLOPE = 0.2  # the slope of every GAN discriminator in this course, after DCGAN; nn.LeakyReLU defaults to 0.01
 ELU_ALPHA = 1.0  # nn.ELU's default alpha
 INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -100,10 +102,10 @@ ACTIVATIONS: dict[str, Activation] = {
         "the default for hidden layers of deep MLPs and CNNs; units can die (always 0) after a bad step",
         saturating=False, kaiming_nonlinearity="relu"),
     "leaky_relu": Activation(
-        "leaky_relu", f"LeakyReLU(x) = x if x > 0 else {LEAKY_SLOPE}·x", nn.LeakyReLU,
+        "leaky_relu", f"LeakyReLU(x) = x if x > 0 else {LEAKY_SLOPE}·x", lambda: nn.LeakyReLU(LEAKY_SLOPE),
         lambda x: torch.where(x > 0, x, LEAKY_SLOPE * x), _leaky_relu_derivative,
         f"LeakyReLU'(x) = 1 if x > 0 else {LEAKY_SLOPE}", (-math.inf, math.inf),
-        "like ReLU but units cannot die; the usual choice in GAN discriminators",
+        f"like ReLU but units cannot die; slope {LEAKY_SLOPE} in GAN discriminators (DCGAN), PyTorch's default is 0.01",
         saturating=False, kaiming_nonlinearity="leaky_relu"),
     "elu": Activation(
         "elu", f"ELU(x) = x if x > 0 else {ELU_ALPHA}·(e^x − 1)", nn.ELU, _elu, _elu_derivative,

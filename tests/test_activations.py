@@ -10,7 +10,8 @@ from gan_course import activations
 
 ELEMENTWISE = [name for name, act in activations.ACTIVATIONS.items() if act.elementwise]
 REFERENCE = {  # trusted implementations from torch.nn.functional
-    "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu, "leaky_relu": F.leaky_relu,
+    "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu,
+    "leaky_relu": lambda x: F.leaky_relu(x, negative_slope=0.2),
     "elu": F.elu, "gelu": F.gelu,
 }
 
@@ -78,3 +79,15 @@ def test_name_of_maps_modules_back_to_the_registry():
     assert activations.name_of(nn.LeakyReLU()) == "leaky_relu"
     assert activations.name_of(nn.Linear(2, 2)) is None
     assert activations.get("relu").module().__class__ is nn.ReLU
+
+
+def test_leaky_slope_is_the_discriminators_slope_not_pytorchs_default():
+    """Lesson 02 teaches the leaky ReLU that the course's GAN discriminators use (0.2, after DCGAN)."""
+    from gan_course.models import dcgan, mlp
+
+    assert activations.LEAKY_SLOPE == 0.2 != nn.LeakyReLU().negative_slope
+    assert activations.get("leaky_relu").module().negative_slope == activations.LEAKY_SLOPE
+    assert mlp.ACTIVATIONS["leaky_relu"]().negative_slope == activations.LEAKY_SLOPE
+    slopes = {m.negative_slope for m in dcgan.DCGANDiscriminator().modules() if isinstance(m, nn.LeakyReLU)}
+    assert slopes == {activations.LEAKY_SLOPE}
+    assert "0.2" in activations.get("leaky_relu").when_it_fits and "0.01" in activations.get("leaky_relu").when_it_fits

@@ -121,7 +121,7 @@ def initialise(model: DeepMLP, init: str, activation: str) -> None:
             if init == "xavier":
                 nn.init.xavier_normal_(weight)  # std = √(2 / (fan_in + fan_out))
             elif init == "kaiming":
-                # std = gain/√fan_in with gain √2 for ReLU, √(2/(1+0.01²)) for leaky ReLU, 5/3 for tanh
+                # std = gain/√fan_in: gain √2 for ReLU, √(2/(1+a²)) for leaky ReLU (a = LEAKY_SLOPE), 5/3 for tanh
                 nn.init.kaiming_normal_(weight, a=activations.LEAKY_SLOPE, nonlinearity=nonlinearity)
             elif init == "small":
                 nn.init.normal_(weight, std=SMALL_STD)

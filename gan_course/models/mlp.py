@@ -14,10 +14,12 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from gan_course import activations
+
 ACTIVATIONS = {
     "identity": nn.Identity,  # linear output: regression heads, and logits for a softmax/cross-entropy
     "relu": nn.ReLU,
-    "leaky_relu": lambda: nn.LeakyReLU(0.2),
+    "leaky_relu": lambda: nn.LeakyReLU(activations.LEAKY_SLOPE),  # 0.2, as in the GAN discriminators
     "elu": nn.ELU,
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
