@@ -4,6 +4,8 @@
   python tools/nbtool.py time [--full] NB... execute (quick mode unless --full), print times, write nothing
   python tools/nbtool.py study [NB...]      estimate study time (reading + exercises); --update-readme fills
                                             the README lesson table's 'study' column
+  python tools/nbtool.py site [OUTDIR]      export the committed (rendered) lessons as static HTML (default
+                                            site/): one page per lesson, index.html, referenced media
 
 ``render`` is what makes a committed lesson: every output and figure of a full-mode run (what a learner sees),
 execution counts 1..n, figures as PNG at a fixed DPI, widgets replaced by a static fallback (their picture and
@@ -231,7 +233,7 @@ def widget_fallback(output, client) -> dict | None:
     names = {model.get("_model_name", "") for _, model in tree}
     if names & {"FloatProgressModel", "IntProgressModel"}:
         return None  # a progress bar: meaningless on a static page
-    png, texts = None, []
+    png, texts = output["data"].get("image/png"), []  # a widget may carry its own static picture
     for widget_id, model in tree:
         name = model.get("_model_name", "")
         if name == "ImageModel" and png is None and model.get("format", "png") == "png":
@@ -476,12 +478,129 @@ def study_command(paths, update: bool) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------------------------- site
+
+SITE_MARK = ".gan-course-site"  # written into every site directory; only such a directory is ever replaced
+TEMPLATE_DIR = Path(__file__).resolve().parent / "site_template"
+INDEX_STYLE = """
+body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 1000px; margin: 2em auto;
+       padding: 0 1em; color: #222; line-height: 1.45; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; vertical-align: top; padding: 0.45em 0.6em; border-bottom: 1px solid #ddd; }
+th { background: #f4f4f4; } td.time { white-space: nowrap; } code { background: #f4f4f4; padding: 0 0.2em; }
+.note { color: #666; font-size: 0.9em; }
+"""
+
+
+def inline_markdown(text: str) -> str:
+    """The README's table cells as HTML: escaped, with `code` and [links](url) (no other Markdown is used)."""
+    out = html.escape(text.replace("\\|", "|"), quote=False)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r'<a href="\2">\1</a>', out)
+
+
+def lesson_info(path: Path, nb, table) -> dict:
+    """Title, idea and times for the index: the README lesson table where it has the lesson, else the notebook."""
+    first = nb.cells[0].source if nb.cells and nb.cells[0].cell_type == "markdown" else ""
+    title = re.sub(r"^#\s*(\d\d\s*·\s*)?", "", first.strip().splitlines()[0]) if first.strip() else path.stem
+    columns, rows = table
+    row = rows.get(path.name[:2], (None, []))[1]
+    cell = lambda name: row[columns.index(name)] if name in columns and len(row) == len(columns) else ""  # noqa: E731
+    idea = cell("the idea")
+    if not idea:  # the lesson's first paragraph after the title
+        paragraphs = [p.strip() for p in first.split("\n\n")[1:] if p.strip() and not p.lstrip().startswith("#")]
+        idea = paragraphs[0].replace("\n", " ") if paragraphs else ""
+    stamp = nb.metadata.get("gan_course", {}).get("render", {})
+    return {"number": path.name[:2], "title": title, "idea": idea, "full": cell("full mode"),
+            "study": cell("study") or f"{study(nb)['rounded']} min", "stamp": stamp}
+
+
+def local_references(nb, base: Path) -> set[Path]:
+    """Files under ``base`` (the notebooks folder) that markdown or HTML in the notebook points at."""
+    found = set()
+    for cell in nb.cells:
+        texts = [cell.source] + [o.get("data", {}).get("text/html", "") for o in cell.get("outputs", [])]
+        for text in texts:
+            text = "".join(text) if isinstance(text, list) else text
+            for target in re.findall(r"\]\(([^)\s]+)[^)]*\)|src=[\"']([^\"']+)[\"']", text):
+                target = (target[0] or target[1]).split("#")[0]
+                if not target or re.match(r"^[a-z]+:", target) or target.endswith(".ipynb"):
+                    continue
+                candidate = (base / target).resolve()
+                if candidate.is_file() and candidate.is_relative_to(base.resolve()):
+                    found.add(candidate)
+    return found
+
+
+def export_site(paths: list[Path], outdir: Path) -> dict:
+    """Write one HTML page per lesson, index.html and referenced media into ``outdir``; return a summary."""
+    import shutil
+
+    from nbconvert import HTMLExporter
+
+    outdir = outdir.resolve()
+    if outdir.exists():
+        if not outdir.is_dir() or (any(outdir.iterdir()) and not (outdir / SITE_MARK).exists()):
+            raise RenderError(f"{outdir} exists and is not a site this tool made; choose another folder or "
+                              "empty it first")
+        shutil.rmtree(outdir)
+    outdir.mkdir(parents=True)
+    (outdir / SITE_MARK).write_text("made by tools/nbtool.py site; the whole folder is replaced on the next export\n")
+    try:
+        table = lesson_table(README.read_text())
+    except (OSError, RenderError):
+        table = ([], {})
+    exporter = HTMLExporter(template_name="lab", extra_template_paths=[str(TEMPLATE_DIR)],
+                            template_file="lesson.html.j2")
+    lessons, unrendered, media = [], [], set()
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        info = lesson_info(path, nb, table)
+        if info["stamp"].get("mode") != "full":
+            unrendered.append(path.name)
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": info["title"]}})
+        # links between lessons point at their pages
+        body = re.sub(r'href="(\d\d_[\w-]+)\.ipynb', r'href="\1.html', body)
+        (outdir / f"{path.stem}.html").write_text(body)
+        info["page"] = f"{path.stem}.html"
+        lessons.append(info)
+        base = path.resolve().parent
+        media |= {(base, ref) for ref in local_references(nb, base)}
+        if (base / "media").is_dir():
+            media |= {(base, ref.resolve()) for ref in (base / "media").rglob("*") if ref.is_file()}
+    for base, ref in sorted(media):
+        target = outdir / ref.relative_to(base)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ref, target)
+    rows = []
+    for info in lessons:
+        stamp = info["stamp"]
+        rendered = (f"rendered {html.escape(stamp.get('date', '?'))} in {stamp.get('seconds', '?')} s"
+                    if stamp.get("mode") == "full" else "not rendered: outputs may be missing")
+        rows.append(f'<tr><td>{info["number"]}</td><td><a href="{info["page"]}">{html.escape(info["title"])}</a>'
+                    f'</td><td>{inline_markdown(info["idea"])}</td><td class="time">{html.escape(info["full"])}</td>'
+                    f'<td class="time">{html.escape(info["study"])}</td><td class="note">{rendered}</td></tr>')
+    index = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>GAN Course</title>"
+             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>{INDEX_STYLE}</style>"
+             f"</head><body>\n<h1>GAN Course</h1>\n<p>From one fully connected layer to training GANs, and "
+             f"watching them fail and recover. Each page is a lesson as rendered in full mode: every output and "
+             f"figure is what a learner sees running it. <b>Full mode</b> is the compute time on 2 CPU cores; "
+             f"<b>study</b> is reading plus exercises.</p>\n<table>\n<tr><th>#</th><th>lesson</th><th>the idea"
+             f"</th><th>full mode</th><th>study</th><th></th></tr>\n" + "\n".join(rows) + "\n</table>\n"
+             f"<p class=\"note\">Exported with nbconvert from the committed notebooks (no execution). Hidden "
+             f"solutions are folded: click to open. Run the lessons yourself with <code>./course lab</code>.</p>"
+             f"\n</body></html>\n")
+    (outdir / "index.html").write_text(index)
+    size = sum(f.stat().st_size for f in outdir.rglob("*") if f.is_file())
+    return {"pages": len(lessons), "media": len(media), "bytes": size, "unrendered": unrendered}
+
+
 # ---------------------------------------------------------------------------------------------------- main
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{render,time,study}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{render,time,study,site}")
     p_render = sub.add_parser("render", help="execute quick then full mode and store the full-mode outputs")
     p_render.add_argument("notebooks", nargs="+")
     p_render.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
@@ -496,13 +615,28 @@ def main(argv=None) -> int:
     p_study.add_argument("notebooks", nargs="*")
     p_study.add_argument("--update-readme", action="store_true",
                          help="write the estimates into the README lesson table's 'study' column")
+    p_site = sub.add_parser("site", help="export the rendered lessons as a static HTML site (no execution)")
+    p_site.add_argument("outdir", nargs="?", default=str(ROOT / "site"), help="output folder (default: site/)")
+    p_site.add_argument("--notebooks", nargs="+", metavar="NB", help="export only these (default: every lesson)")
     args = parser.parse_args(argv)
+    lessons = [str(p) for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
     if args.command == "study" and not args.notebooks:
-        args.notebooks = [str(p) for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+        args.notebooks = lessons
+    if args.command == "site":
+        args.notebooks = args.notebooks or lessons
     try:
         paths = find_notebooks(args.notebooks)
         if args.command == "study":
             return study_command(paths, args.update_readme)
+        if args.command == "site":
+            start = time.perf_counter()
+            summary = export_site(paths, Path(args.outdir))
+            print(f"{Path(args.outdir).resolve()}/index.html: {summary['pages']} lesson page(s), "
+                  f"{summary['media']} media file(s), {summary['bytes'] / 1e6:.1f} MB in all, "
+                  f"exported in {time.perf_counter() - start:.1f} s")
+            if summary["unrendered"]:
+                print("not rendered in full mode (their pages may lack outputs): " + " ".join(summary["unrendered"]))
+            return 0
     except RenderError as error:
         print(error, file=sys.stderr)
         return 2
