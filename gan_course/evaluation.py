@@ -14,6 +14,12 @@ the sample count, so compare numbers taken with the same count.
 **Class coverage.** The classifier labels every sample; the predicted-class histogram p gives the number of classes
 covered (share ≥ ``min_share``, so one stray sample does not count) and KL(p ‖ uniform) = Σ_k p_k log(p_k K) —
 0 when every class gets 1/K, log K ≈ 2.30 nats when every sample lands in one class (mode collapse).
+
+**Precision and recall** (Kynkäänniemi et al., 2019). One number (FCD) mixes two failures; these two separate them.
+Around every real feature vector put a ball reaching its k-th nearest real neighbour; the union of the balls
+estimates the real manifold. Precision = the share of generated samples inside it (are the fakes realistic?);
+recall = the same with the roles swapped (are the real images covered by the fakes' manifold?). A collapsed
+generator has high precision and low recall; a blurry one, low precision.
 """
 
 from __future__ import annotations
@@ -116,6 +122,35 @@ def class_coverage(predicted: Tensor, num_classes: int = NUM_CLASSES,
     kl = float((nonzero * torch.log(nonzero * num_classes)).sum())  # 0·log 0 = 0
     return {"histogram": shares.tolist(), "classes_covered": int((shares >= max(min_share, 1e-12)).sum()),
             "kl_to_uniform": kl}
+
+
+def knn_radii(features: Tensor, k: int = 3) -> Tensor:
+    """Distance of every point (N, D) to its k-th nearest neighbour among the *other* points: (N,)."""
+    features = torch.as_tensor(features, dtype=torch.float64)
+    if features.ndim != 2 or not isinstance(k, int) or not 1 <= k < features.shape[0]:
+        raise ValueError(f"need features (N, D) with 1 <= k < N, got shape {tuple(features.shape)} and k={k!r}")
+    distances = torch.cdist(features, features)  # (N, N), 0 on the diagonal
+    return distances.kthvalue(k + 1, dim=1).values  # the 1st smallest is the point itself
+
+
+def manifold_coverage(points: Tensor, centres: Tensor, k: int = 3) -> float:
+    """Share of ``points`` (M, D) inside at least one ball B(c, r_k(c)) around ``centres`` (N, D)."""
+    points, centres = (torch.as_tensor(t, dtype=torch.float64) for t in (points, centres))
+    if points.ndim != 2 or centres.ndim != 2 or points.shape[1] != centres.shape[1]:
+        raise ValueError(f"points (M, D) and centres (N, D) must share D, got {tuple(points.shape)} and "
+                         f"{tuple(centres.shape)}")
+    radii = knn_radii(centres, k)  # (N,)
+    inside = torch.cdist(points, centres) <= radii  # (M, N): point m in the ball of centre n
+    return inside.any(dim=1).double().mean().item()
+
+
+def precision_recall(real_features: Tensor, fake_features: Tensor, k: int = 3) -> dict[str, float]:
+    """Improved precision and recall (Kynkäänniemi et al., 2019) of fake features against real ones, k-NN balls.
+
+    precision = share of fakes inside the real manifold ∪ B(x, r_k(x)); recall = share of reals inside the fake one.
+    """
+    return {"precision": manifold_coverage(fake_features, real_features, k),
+            "recall": manifold_coverage(real_features, fake_features, k)}
 
 
 def _matching_head(classifier: nn.Module, probe: Tensor) -> nn.Module | None:
@@ -247,6 +282,16 @@ class ImageEvaluator:
         result.update(class_coverage(predicted, NUM_CLASSES, self.min_share))
         result["count"] = int(images.shape[0])
         return result
+
+    def precision_recall(self, images: Tensor, k: int = 3) -> dict[str, float]:
+        """Precision and recall of ``images`` against as many reference images, in the classifier's features."""
+        _check_images(images)
+        reference = self.reference_images()
+        if images.shape[0] > reference.shape[0]:
+            raise ValueError(f"{images.shape[0]} images but only {reference.shape[0]} reference images")
+        real_features, _ = classify(self.classifier, reference[:images.shape[0]])
+        fake_features, _ = classify(self.classifier, images)
+        return precision_recall(real_features, fake_features, k)
 
     def evaluate_generator(self, generator: nn.Module, count: int = 10_000, seed: int = 0) -> dict:
         """Generate ``count`` images (seeded) and evaluate them."""

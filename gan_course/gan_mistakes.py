@@ -1,4 +1,5 @@
 """Minimal reproductions of classic GAN training mistakes, each with its measured symptom and its fix (lesson 14).
+(The source notes' own training code, line by line, is in ``notes_audit``.)
 
 Every repro is a short training run on the 2-D ring of eight Gaussians (fast, and its failure is visible in a
 scatter plot) or on a Fashion-MNIST subset with small MLP models (when the point is about images). The mistakes:
@@ -15,7 +16,8 @@ scatter plot) or on a Fashion-MNIST subset with small MLP models (when the point
       G's parameters only and D frozen before the forward pass (``gan_training.frozen``, ``generator_step``).
   (d) a discriminator much stronger than G with the saturating minimax loss log(1 − D(G(z))): D's loss races to
       0 and the gradient reaching G, ∂/∂l log(1 − σ(l)) = −σ(l) → 0, vanishes: G stalls. Fix: the non-saturating
-      loss (gradient −(1 − σ(l)) → −1 when D rejects) and a balanced D.
+      loss (gradient −(1 − σ(l)) → −1 when D rejects). The danger is the combination: a strong D is fine with a
+      loss built for it (TTUR in lesson 11, five critic steps in WGAN-GP, lesson 12).
   (e) a learning rate far too high: the losses oscillate and then overflow; ``gan_training.check_finite`` stops the
       run with a ``NaNLossError`` naming the usual causes. Fix: Adam with 1e-4..2e-4 and β₁ = 0.5.
 """
@@ -201,13 +203,15 @@ def _generator_step(generator, discriminator, optimizer, config: ReproConfig, rn
 
 
 def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Callable[[int], torch.Tensor],
-                config: ReproConfig, sample_count: int = 1000) -> ReproRun:
+                config: ReproConfig, sample_count: int = 1000,
+                wrap_optimizer: Callable | None = None) -> ReproRun:
     """Alternate D and G steps per ``config``; record losses, D's probabilities, ‖∇G‖ and D's drift in the G step.
 
     History keys: d_loss, g_loss, real_prob = σ(mean D logit on real), fake_prob = σ(mean D logit on fakes) (D's
     verdict on the average sample), g_grad_norm (‖∂L_G/∂θ_G‖
     of the step), d_change_in_g_step (‖Δθ_D‖ made by the *generator* step; 0 when D is frozen correctly).
-    A non-finite loss ends the run early with ``error`` set to the NaN guard's message.
+    A non-finite loss ends the run early with ``error`` set to the NaN guard's message. ``wrap_optimizer``, when
+    given, wraps both optimizers (``notes_audit.ClippedOptimizer`` clips the gradients before each step).
     """
     rng = torch.Generator().manual_seed(config.seed)
     runtime.seed_everything(config.seed)
@@ -216,6 +220,8 @@ def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Cal
     if config.generator_update == "wrong-flag":  # one optimizer over the combined model's parameters
         g_parameters += list(discriminator.parameters())
     g_optimizer = make_optimizer(g_parameters, config.lr_generator, config.optimizer)
+    if wrap_optimizer is not None:
+        d_optimizer, g_optimizer = wrap_optimizer(d_optimizer), wrap_optimizer(g_optimizer)
     run = ReproRun()
     record = lambda key, value: run.history.setdefault(key, []).append(value)  # noqa: E731
     try:
@@ -315,7 +321,7 @@ def discriminator_updated_in_generator_step(fixed: bool = False, steps: int = 60
 
 def overpowered_discriminator(fixed: bool = False, steps: int = 300, limit: int = 2000, seed: int = 0) -> ReproRun:
     """(d) on images: D with 5× the steps and 10× the learning rate and the saturating minimax G loss (mistake),
-    or a balanced D with the non-saturating loss (fix)."""
+    or the ordinary run, one D step per G step with the non-saturating loss (fix)."""
     generator, discriminator = image_models("tanh", seed)
     sample_real = image_sampler((-1.0, 1.0), limit, torch.Generator().manual_seed(seed))
     if fixed:

@@ -313,6 +313,8 @@ class Recipe:
     g_lr: float = 2e-4
     d_lr: float | None = None
     decay: bool = True  # linear learning-rate decay to 0 over the run (all lesson runs use it)
+    d_steps: int = 1  # critic/discriminator updates per generator update
+    betas: tuple[float, float] = (0.5, 0.999)  # Adam's (β1, β2); WGAN-GP's paper uses (0, 0.9)
 
     def build(self, steps: int, seed: int = 0):
         """(generator, discriminator, config) for ``steps`` generator updates, seeded."""
@@ -322,7 +324,7 @@ class Recipe:
         generator = dcgan.DCGANGenerator()
         discriminator = dcgan.DCGANDiscriminator(spectral_norm=self.spectral_norm, batch_norm=self.batch_norm)
         config = ImageGANConfig(steps=steps, batch_size=64, loss=self.loss, g_lr=self.g_lr, d_lr=self.d_lr,
-                                decay=self.decay,
+                                decay=self.decay, d_steps=self.d_steps, betas=self.betas,
                                 tricks=gan_training.Tricks(label_smoothing=self.label_smoothing), seed=seed)
         return generator, discriminator, config
 
@@ -332,6 +334,9 @@ RECIPES: dict[str, Recipe] = {
                     label_smoothing=0.1),
     "wgan-gp": Recipe("wgan-gp", "wgan-gp", "lesson 12: Wasserstein critic + gradient penalty (no BatchNorm in D)",
                       batch_norm=False),
+    "wgan-gp-paper": Recipe("wgan-gp-paper", "wgan-gp", "lesson 12: WGAN-GP with the paper's settings (5 critic "
+                            "steps per G step, Adam 1e-4, β = (0, 0.9), no decay)", batch_norm=False, g_lr=1e-4,
+                            d_steps=5, betas=(0.0, 0.9), decay=False),
     "lsgan": Recipe("lsgan", "lsgan", "lesson 12: least-squares loss"),
     "hinge-sn": Recipe("hinge-sn", "hinge", "lesson 12: hinge loss, spectral norm in D (no BatchNorm)",
                        spectral_norm=True, batch_norm=False),

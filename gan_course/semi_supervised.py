@@ -145,6 +145,33 @@ def train_supervised(labelled_images: torch.Tensor, labelled_labels: torch.Tenso
     return classifier, history
 
 
+def semi_supervised_step(classifier: nn.Module, generator: nn.Module, d_optimizer: torch.optim.Optimizer,
+                         g_optimizer: torch.optim.Optimizer, labelled_images: torch.Tensor,
+                         labelled_labels: torch.Tensor, unlabelled: torch.Tensor, unsupervised_weight: float = 1.0,
+                         rng: torch.Generator | None = None, step: int = 0) -> dict[str, float]:
+    """One D step on L_sup + λ·L_unsup, then one feature-matching G step with D frozen; returns the three losses."""
+    batch_size = unlabelled.shape[0]
+    with torch.no_grad():
+        fake = generator(generator.sample_latent(batch_size, rng))
+    supervised = F.cross_entropy(classifier(labelled_images), labelled_labels)
+    unsupervised = unsupervised_discriminator_loss(classifier(unlabelled), classifier(fake))
+    stats = gan_training.check_finite({"supervised_loss": supervised.item(),
+                                       "unsupervised_loss": unsupervised.item()}, step)
+    d_optimizer.zero_grad(set_to_none=True)
+    (supervised + unsupervised_weight * unsupervised).backward()
+    d_optimizer.step()
+    with gan_training.frozen(classifier):  # G's step must not move D
+        fake = generator(generator.sample_latent(batch_size, rng))
+        with torch.no_grad():
+            real_features = classifier.features(unlabelled)
+        g_loss = feature_matching_loss(real_features, classifier.features(fake))
+        stats["g_loss"] = gan_training.check_finite({"g_loss": g_loss.item()}, step)["g_loss"]
+        g_optimizer.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_optimizer.step()
+    return stats
+
+
 def train_semi_supervised(labelled_images: torch.Tensor, labelled_labels: torch.Tensor,
                           unlabelled_images: torch.Tensor, config: SemiSupervisedConfig
                           ) -> tuple[SemiSupervisedDiscriminator, nn.Module, dict[str, list[float]]]:
@@ -164,25 +191,8 @@ def train_semi_supervised(labelled_images: torch.Tensor, labelled_labels: torch.
     generator.train()
     for step in range(config.steps):
         unlabelled = unlabelled_images[torch.randint(len(unlabelled_images), (config.batch_size,), generator=rng)]
-        with torch.no_grad():
-            fake = generator(generator.sample_latent(config.batch_size, rng))
-        supervised = F.cross_entropy(classifier(labelled_images), labelled_labels)
-        unsupervised = unsupervised_discriminator_loss(classifier(unlabelled), classifier(fake))
-        d_loss = supervised + config.unsupervised_weight * unsupervised
-        stats = gan_training.check_finite({"supervised_loss": supervised.item(),
-                                           "unsupervised_loss": unsupervised.item()}, step)
-        d_optimizer.zero_grad(set_to_none=True)
-        d_loss.backward()
-        d_optimizer.step()
-        with gan_training.frozen(classifier):  # G's step must not move D
-            fake = generator(generator.sample_latent(config.batch_size, rng))
-            with torch.no_grad():
-                real_features = classifier.features(unlabelled)
-            g_loss = feature_matching_loss(real_features, classifier.features(fake))
-            stats["g_loss"] = gan_training.check_finite({"g_loss": g_loss.item()}, step)["g_loss"]
-            g_optimizer.zero_grad(set_to_none=True)
-            g_loss.backward()
-            g_optimizer.step()
+        stats = semi_supervised_step(classifier, generator, d_optimizer, g_optimizer, labelled_images,
+                                     labelled_labels, unlabelled, config.unsupervised_weight, rng, step)
         for key, value in stats.items():
             history.setdefault(key, []).append(value)
     classifier.eval()

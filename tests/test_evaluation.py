@@ -179,3 +179,35 @@ def test_classify_uses_one_pass_only_when_the_head_matches():
         features, predicted = evaluation.classify(model, images, batch_size=7)
         torch.testing.assert_close(features, model.features(images))
         torch.testing.assert_close(predicted, model(images).argmax(1))
+
+
+def test_precision_recall_hand_computed_one_dimensional_case():
+    # Real points 0, 1, 2, 10 with k = 1: radii 1, 1, 1, 8 (nearest other point).
+    # Fakes 0.5, 2.5, 20: 0.5 lies in B(0, 1); 2.5 in B(2, 1) (|2.5 − 2| = 0.5); 20 is 10 from the point 10 > 8.
+    # -> precision 2/3. Fake radii (k = 1): 2 (0.5↔2.5), 2, 17.5. Reals covered by a fake ball: 0 (|0 − 0.5| ≤ 2),
+    # 1, 2 (both within 2 of 0.5 or 2.5), 10 (|10 − 20| = 10 ≤ 17.5) -> recall 4/4.
+    real = torch.tensor([[0.0], [1.0], [2.0], [10.0]])
+    fake = torch.tensor([[0.5], [2.5], [20.0]])
+    torch.testing.assert_close(evaluation.knn_radii(real, k=1), torch.tensor([1.0, 1.0, 1.0, 8.0], dtype=torch.float64))
+    result = evaluation.precision_recall(real, fake, k=1)
+    assert result["precision"] == pytest.approx(2 / 3)
+    assert result["recall"] == pytest.approx(1.0)
+
+
+def test_precision_recall_separates_collapse_from_spread():
+    # A generator that puts every sample near one real cluster: high precision, low recall.
+    gen = torch.Generator().manual_seed(0)
+    centres = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])
+    real = (centres.repeat_interleave(50, 0) + 0.5 * torch.randn(200, 2, generator=gen))
+    collapsed = centres[0] + 0.5 * torch.randn(200, 2, generator=gen)
+    result = evaluation.precision_recall(real, collapsed, k=3)
+    assert result["precision"] > 0.9 and result["recall"] < 0.35
+    same = evaluation.precision_recall(real, centres.repeat_interleave(50, 0) + 0.5 * torch.randn(200, 2, generator=gen))
+    assert same["precision"] > 0.9 and same["recall"] > 0.9
+
+
+def test_precision_recall_rejects_bad_input():
+    with pytest.raises(ValueError, match="k"):
+        evaluation.knn_radii(torch.zeros(3, 2), k=3)
+    with pytest.raises(ValueError, match="share D"):
+        evaluation.precision_recall(torch.zeros(4, 2), torch.zeros(4, 3))

@@ -77,3 +77,23 @@ def test_both_trainers_learn_a_separable_toy_and_keep_the_labelled_set():
     assert history["supervised_loss"][-1] < history["supervised_loss"][0]
     assert {"supervised_loss", "unsupervised_loss", "g_loss"} <= set(ssl_history)
     assert generator(torch.randn(2, config.latent_dim)).shape == (2, 1, 28, 28)
+
+
+def test_semi_supervised_step_is_the_training_loop_body():
+    """One train_semi_supervised step equals one semi_supervised_step from the same state and random numbers."""
+    from gan_course.models import dcgan
+
+    torch.manual_seed(0)
+    images, labels = torch.rand(40, 1, 28, 28) * 2 - 1, torch.arange(40) % 10
+    config = semi_supervised.SemiSupervisedConfig(steps=1, batch_size=8, seed=3)
+    _, _, history = semi_supervised.train_semi_supervised(images[:20], labels[:20], images, config)
+    classifier = semi_supervised._classifier(config)  # seeds with config.seed, as the loop does
+    generator = dcgan.DCGANGenerator(config.latent_dim, config.base_channels)
+    rng = torch.Generator().manual_seed(config.seed)
+    d_optimizer = torch.optim.Adam(classifier.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    unlabelled = images[torch.randint(len(images), (8,), generator=rng)]
+    stats = semi_supervised.semi_supervised_step(classifier, generator, d_optimizer, g_optimizer, images[:20],
+                                                 labels[:20], unlabelled, 1.0, rng)
+    for key, value in stats.items():
+        assert value == pytest.approx(history[key][0], rel=1e-5), key

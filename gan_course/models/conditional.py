@@ -10,6 +10,7 @@ Shapes (C = ``base_channels``, K = ``num_classes``)::
 
     generator:      z (B, Z), y (B,) -> [z ; e(y)] (B, 2Z) -> DCGAN generator -> (B, out_channels, 28, 28)
     discriminator:  x (B, C_in, 28, 28) -> φ(x) (B, 2C·49) ; logit = ψ(φ) + Σ e(y)·φ -> (B,)
+    concatenation:  [x ; one-hot(y) planes] (B, C_in + K, 28, 28) -> DCGAN discriminator -> (B,)   (the baseline)
 
 ``train_conditional_gan`` is the short loop lesson 13 runs: ``gan_training``'s step functions with ``labels=``.
 """
@@ -85,6 +86,31 @@ class ProjectionDiscriminator(nn.Module):
         phi = self.features(x)  # (B, C_in, 28, 28) -> (B, F)
         projection = (self.embedding(labels) * phi).sum(dim=1)  # (B, F) · (B, F) -> (B,)
         return self.head(phi).squeeze(1) + projection  # (B, 1) -> (B,)
+
+
+class ConcatDiscriminator(nn.Module):
+    """D(x, y) on [x ; one-hot(y) as K constant planes] (Mirza & Osindero, 2014): the baseline before projection.
+
+    The label enters at the input, as K extra channels, so the network must learn by itself how the class should
+    change its verdict; the projection discriminator instead builds that interaction into the last layer.
+    """
+
+    def __init__(self, in_channels: int = 1, num_classes: int = 10, base_channels: int = 32,
+                 spectral_norm: bool = True, batch_norm: bool = False):
+        super().__init__()
+        runtime.check_positive(num_classes=num_classes)
+        self.in_channels, self.num_classes = in_channels, num_classes
+        self.body = dcgan.DCGANDiscriminator(in_channels + num_classes, base_channels, spectral_norm=spectral_norm,
+                                             batch_norm=batch_norm)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or tuple(x.shape[1:]) != (self.in_channels, IMAGE_SIZE, IMAGE_SIZE):
+            raise ValueError(f"ConcatDiscriminator expects images of shape (B, {self.in_channels}, "
+                             f"{IMAGE_SIZE}, {IMAGE_SIZE}), got {tuple(x.shape)}")
+        _check_labels(labels, x.shape[0], self.num_classes, "ConcatDiscriminator")
+        planes = nn.functional.one_hot(labels, self.num_classes).to(x.dtype)  # (B,) -> (B, K)
+        planes = planes[:, :, None, None].expand(-1, -1, IMAGE_SIZE, IMAGE_SIZE)  # -> (B, K, 28, 28)
+        return self.body(torch.cat([x, planes], dim=1))  # (B, C_in + K, 28, 28) -> (B,)
 
 
 def class_rows(num_classes: int = 10, per_class: int = 8) -> torch.Tensor:

@@ -1,0 +1,330 @@
+"""The source notes' GAN training code, line by line: each mistake as a small PyTorch repro with its fix (lesson 14).
+
+The notes' code (TensorFlow/Keras) holds more than the classic mistakes of ``gan_mistakes``. Each function below
+reproduces one line of it on the ring of eight Gaussians or on a Fashion-MNIST subset, and returns a
+``gan_mistakes.ReproRun`` (per-step history, final samples) for the mistake (``fixed=False``) or the fix:
+
+  (f) D ends in a sigmoid and its output is fed to ``sigmoid_cross_entropy_with_logits``: a double sigmoid. The
+      "logit" p = σ(l) lies in (0, 1), so σ(p) ∈ (0.5, 0.73): D's loss can never fall below
+      −log σ(1) − log(1 − σ(0)) ≈ 1.006 and D cannot say "fake" with confidence. Fix: D returns logits.
+  (g) one optimizer minimising G_loss + D_loss over all variables: a cooperative game. D's parameters then
+      *also* minimise G's loss, which pulls D(G(z)) to ½ instead of 0, and G is rewarded for any D(G(z)) = ½.
+      Fix: two optimizers, each over its own player, alternating.
+  (h) ``generator.train_on_batch(noise, 1)``: G fitted directly to the target 1 without D (in Keras it would
+      first fail: G was never compiled). Every pixel is pushed to 1: white, identical images. Fix: G learns
+      through D's verdict on its samples.
+  (i) ``discriminator.trainable = False`` set once, then D "trained": in PyTorch the flag is read at backward
+      time, so D's step silently changes nothing and G chases a random, fixed D. (In Keras the flag is read at
+      ``compile``: the same line freezes D in a model compiled after it and not in one compiled before — the code
+      does not say which weights move.) Fix: freeze D only inside G's step (``gan_training.frozen``).
+  (j) two separate loops, D for N steps then G for N steps: D learns against an untrained G, then G exploits a
+      D that no longer changes. Fix: alternate D and G steps.
+  (k) ``x_train[0:batch_size]`` on every step: D only ever sees the same few images, and G copies them.
+      Fix: a fresh random batch each step.
+  (l) gradient clipping offered against mode collapse: clipping bounds the step size, not the modes a generator
+      covers. Measured: the collapsed run covers as few modes with clipping as without.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_course import gan_mistakes, gan_training, runtime
+from gan_course.models import toy_gan
+from gan_course.gan_mistakes import ReproConfig, ReproRun
+
+# the lowest value of BCE-with-logits(σ(l_real), 1) + BCE-with-logits(σ(l_fake), 0): σ(l) → 1 and σ(l) → 0
+DOUBLE_SIGMOID_FLOOR = F.softplus(torch.tensor(-1.0)).item() + math.log(2)
+
+
+class SigmoidOutput(nn.Module):
+    """Wraps a discriminator so that it returns probabilities σ(l) instead of logits l (the notes' D)."""
+
+    def __init__(self, discriminator: nn.Module):
+        super().__init__()
+        self.discriminator = discriminator
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.discriminator(x))  # (B,) logits -> (B,) probabilities in (0, 1)
+
+
+def _ring_sampler(seed: int):
+    return gan_mistakes.toy_sampler(rng=torch.Generator().manual_seed(seed))
+
+
+def _samples(generator: nn.Module, count: int, seed: int) -> torch.Tensor:
+    with torch.no_grad():
+        generator.eval()
+        samples = generator(gan_training.sample_latent(generator, count, torch.Generator().manual_seed(seed + 7)))
+        generator.train()
+    return samples
+
+
+def _record(run: ReproRun, **values: float) -> None:
+    for key, value in values.items():
+        run.history.setdefault(key, []).append(value)
+
+
+def double_sigmoid(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
+    """(f) the ring GAN with D's sigmoid output fed to BCE-with-logits (mistake) or D returning logits (fix)."""
+    generator, discriminator = gan_mistakes.toy_models(seed)
+    if not fixed:
+        discriminator = SigmoidOutput(discriminator)
+    config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, seed=seed)
+    return gan_mistakes.train_repro(generator, discriminator, _ring_sampler(seed), config)
+
+
+def joint_optimizer(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
+    """(g) one Adam over G and D minimising G_loss + D_loss (mistake), or the alternating two-optimizer loop (fix)."""
+    generator, discriminator = gan_mistakes.toy_models(seed)
+    sample_real = _ring_sampler(seed)
+    if fixed:
+        config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, seed=seed)
+        return gan_mistakes.train_repro(generator, discriminator, sample_real, config)
+    runtime.seed_everything(seed)
+    rng = torch.Generator().manual_seed(seed)
+    optimizer = gan_mistakes.make_optimizer([*generator.parameters(), *discriminator.parameters()], 1e-3, "adam")
+    run = ReproRun()
+    for step in range(steps):
+        fake = generator(gan_training.sample_latent(generator, 128, rng))
+        real_logits, fake_logits = discriminator(sample_real(128)), discriminator(fake)
+        d_loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        g_loss = F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+        optimizer.zero_grad(set_to_none=True)
+        (g_loss + d_loss).backward()  # every variable descends the *sum*: nobody plays against anybody
+        optimizer.step()
+        gan_training.check_finite({"d_loss": d_loss.item(), "g_loss": g_loss.item()}, step)
+        _record(run, d_loss=d_loss.item(), g_loss=g_loss.item(),
+                real_prob=torch.sigmoid(real_logits.mean()).item(), fake_prob=torch.sigmoid(fake_logits.mean()).item())
+    run.samples = _samples(generator, 1000, seed)
+    return run
+
+
+def train_on_batch_to_one(fixed: bool = False, steps: int = 300, limit: int = 2000, seed: int = 0) -> ReproRun:
+    """(h) an image MLP G regressed onto the target 1 with no D (mistake), or trained through D (fix)."""
+    generator, discriminator = gan_mistakes.image_models("tanh", seed)
+    if fixed:
+        sample_real = gan_mistakes.image_sampler((-1.0, 1.0), limit, torch.Generator().manual_seed(seed))
+        config = ReproConfig(steps=steps, lr_generator=5e-4, lr_discriminator=5e-4, seed=seed)
+        return gan_mistakes.train_repro(generator, discriminator, sample_real, config)
+    runtime.seed_everything(seed)
+    rng = torch.Generator().manual_seed(seed)
+    optimizer = gan_mistakes.make_optimizer(generator.parameters(), 5e-4, "adam")
+    run = ReproRun()
+    for step in range(steps):
+        images = generator(gan_training.sample_latent(generator, 128, rng))
+        loss = F.mse_loss(images, torch.ones_like(images))  # train_on_batch(noise, 1) with a squared error
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        _record(run, g_loss=loss.item(), pixel_mean=images.mean().item())
+    run.samples = _samples(generator, 500, seed)
+    return run
+
+
+def flag_left_off(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
+    """(i) D frozen once with ``requires_grad_(False)`` and then "trained" (mistake), or frozen only in G's step."""
+    generator, discriminator = gan_mistakes.toy_models(seed)
+    sample_real = _ring_sampler(seed)
+    if fixed:
+        config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, seed=seed)
+        return gan_mistakes.train_repro(generator, discriminator, sample_real, config)
+    runtime.seed_everything(seed)
+    rng = torch.Generator().manual_seed(seed)
+    d_optimizer = gan_mistakes.make_optimizer(discriminator.parameters(), 1e-3, "adam")
+    g_optimizer = gan_mistakes.make_optimizer(generator.parameters(), 1e-3, "adam")
+    discriminator.requires_grad_(False)  # "discriminator.trainable = False", once, before the loop
+    run = ReproRun()
+    for step in range(steps):
+        before = gan_mistakes._parameter_vector(discriminator)
+        fake = generator(gan_training.sample_latent(generator, 128, rng))
+        real_logits, fake_logits = discriminator(sample_real(128)), discriminator(fake)
+        d_loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        d_optimizer.zero_grad(set_to_none=True)
+        d_loss.backward()  # no error: the loss still reaches G's parameters, but none of D's
+        d_optimizer.step()  # D's parameters have no gradient: nothing moves
+        d_change = (gan_mistakes._parameter_vector(discriminator) - before).norm().item()
+        g_stats = gan_training.generator_step(generator, discriminator, g_optimizer, 128, rng=rng, step=step)
+        _record(run, d_loss=d_loss.item(), g_loss=g_stats["g_loss"], d_change_in_d_step=d_change,
+                real_prob=torch.sigmoid(real_logits.mean()).item(), fake_prob=torch.sigmoid(fake_logits.mean()).item())
+    discriminator.requires_grad_(True)
+    run.samples = _samples(generator, 1000, seed)
+    return run
+
+
+def separate_loops(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
+    """(j) ``steps`` D updates, then ``steps`` G updates (mistake), or ``steps`` alternating pairs (fix)."""
+    generator, discriminator = gan_mistakes.toy_models(seed)
+    sample_real = _ring_sampler(seed)
+    if fixed:
+        config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, seed=seed)
+        return gan_mistakes.train_repro(generator, discriminator, sample_real, config)
+    runtime.seed_everything(seed)
+    rng = torch.Generator().manual_seed(seed)
+    d_optimizer = gan_mistakes.make_optimizer(discriminator.parameters(), 1e-3, "adam")
+    g_optimizer = gan_mistakes.make_optimizer(generator.parameters(), 1e-3, "adam")
+    run = ReproRun()
+    for step in range(steps):  # loop 1: D only, against the untrained G
+        d_stats = gan_training.discriminator_step(generator, discriminator, d_optimizer, sample_real(128), rng=rng)
+        _record(run, d_loss=d_stats["d_loss"], fake_prob=torch.sigmoid(torch.tensor(d_stats["fake_logit"])).item())
+    for step in range(steps):  # loop 2: G only, against the D that loop 1 left behind
+        g_stats = gan_training.generator_step(generator, discriminator, g_optimizer, 128, rng=rng)
+        with torch.no_grad():
+            fake_logit = discriminator(_samples(generator, 128, seed + step)).mean()
+        _record(run, g_loss=g_stats["g_loss"], fake_prob=torch.sigmoid(fake_logit).item())
+    run.samples = _samples(generator, 1000, seed)
+    return run
+
+
+def same_batch(fixed: bool = False, steps: int = 500, limit: int = 5000, batch_size: int = 64,
+               seed: int = 0) -> tuple[ReproRun, dict[str, float], torch.Tensor, torch.Tensor]:
+    """(k) the image MLP GAN fed ``x_train[0:batch_size]`` every step (mistake) or random batches (fix).
+
+    Returns the run; D's verdict σ(mean logit) on the first batch and on as many *other* training images
+    (``d_on_first``, ``d_on_others``); the first batch; and all ``limit`` training images.
+    """
+    from gan_course.data import fashion_mnist
+
+    images = fashion_mnist.load_fashion_mnist("train", value_range=(-1, 1), limit=limit).images
+    first, others = images[:batch_size], images[batch_size:2 * batch_size]
+    rng = torch.Generator().manual_seed(seed)
+    sample_real = (lambda n: images[torch.randint(len(images), (n,), generator=rng)]) if fixed else \
+        (lambda n: first)  # x_train[0:batch_size], every step
+    generator, discriminator = gan_mistakes.image_models("tanh", seed)
+    config = ReproConfig(steps=steps, batch_size=batch_size, lr_generator=5e-4, lr_discriminator=5e-4, seed=seed)
+    run = gan_mistakes.train_repro(generator, discriminator, sample_real, config, sample_count=500)
+    with torch.no_grad():
+        verdict = {"d_on_first": torch.sigmoid(discriminator(first).mean()).item(),
+                   "d_on_others": torch.sigmoid(discriminator(others).mean()).item()}
+    return run, verdict, first, images
+
+
+def mean_image_gap(samples: torch.Tensor, references: torch.Tensor) -> float:
+    """RMS over pixels of (mean generated image − mean reference image): how well G matches the references' mean."""
+    return (samples.mean(dim=0) - references.mean(dim=0)).pow(2).mean().sqrt().item()
+
+
+def nearest_distance(samples: torch.Tensor, references: torch.Tensor) -> float:
+    """Mean over samples of the L2 distance (per pixel, RMS) to the nearest reference image."""
+    flat_samples, flat_references = samples.flatten(1), references.flatten(1)  # (N, 784), (M, 784)
+    return (torch.cdist(flat_samples, flat_references).min(dim=1).values / flat_samples.shape[1] ** 0.5).mean().item()
+
+
+class ClippedOptimizer:
+    """An optimizer whose ``step`` first clips the gradient norm of its parameters to ``max_norm``."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, max_norm: float):
+        self.optimizer, self.max_norm = optimizer, max_norm
+        self.param_groups = optimizer.param_groups
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.optimizer.zero_grad(set_to_none=set_to_none)
+
+    def step(self) -> None:
+        parameters = [p for group in self.param_groups for p in group["params"]]
+        nn.utils.clip_grad_norm_(parameters, self.max_norm)
+        self.optimizer.step()
+
+
+def gradient_clipping(max_norm: float | None = None, loss: str = "non-saturating", steps: int = 1500,
+                      seed: int = 0) -> ReproRun:
+    """(l) the ring GAN with G's (and D's) gradient norm clipped to ``max_norm`` (None: no clipping)."""
+    generator, discriminator = gan_mistakes.toy_models(seed)
+    config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, loss=loss, seed=seed)
+    if max_norm is None:
+        return gan_mistakes.train_repro(generator, discriminator, _ring_sampler(seed), config)
+    return gan_mistakes.train_repro(generator, discriminator, _ring_sampler(seed), config,
+                                    wrap_optimizer=lambda opt: ClippedOptimizer(opt, max_norm))
+
+
+# ------------------------------------------------------------------- concepts from the notes, measured (lesson 14)
+class GaussianNoise(nn.Module):
+    """Adds N(0, σ²) noise to its input while training (identity in eval mode): noise in D's hidden layers."""
+
+    def __init__(self, sigma: float):
+        super().__init__()
+        runtime.check_number("sigma", sigma)
+        self.sigma = sigma
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return h + self.sigma * torch.randn_like(h) if self.training and self.sigma > 0 else h
+
+
+def noisy_discriminator(sigma: float, width: int = 128, seed: int = 0) -> nn.Module:
+    """The toy 2-D discriminator with Gaussian noise of std ``sigma`` after each hidden activation, logits (B,)."""
+    runtime.seed_everything(seed)
+    net = nn.Sequential(nn.Linear(2, width), nn.LeakyReLU(0.2), GaussianNoise(sigma),
+                        nn.Linear(width, width), nn.LeakyReLU(0.2), GaussianNoise(sigma), nn.Linear(width, 1))
+    return nn.Sequential(net, nn.Flatten(0))  # (B, 1) -> (B,)
+
+
+def discriminator_confidence(sigma: float, steps: int = 500, seed: int = 0) -> dict[str, float]:
+    """Train D alone to separate the ring (real) from points between its modes (fake); report its verdict.
+
+    Returns D(fake) = σ(mean fake logit) and the saturating generator loss's gradient norm ‖∂/∂x log(1 − D(x))‖
+    averaged over the fakes: the signal a minimax G would get from this D.
+    """
+    discriminator = noisy_discriminator(sigma, seed=seed)
+    sample_real = _ring_sampler(seed)
+    angles = torch.arange(8) * 2 * math.pi / 8 + math.pi / 8  # half-way between the ring's modes
+    fake = torch.stack([angles.cos(), angles.sin()], dim=1).repeat(16, 1)  # (128, 2)
+    optimizer = gan_mistakes.make_optimizer(discriminator.parameters(), 1e-3, "adam")
+    for _ in range(steps):
+        real_logits, fake_logits = discriminator(sample_real(128)), discriminator(fake)
+        loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    discriminator.eval()  # judged without noise, as G's step would see a trained noisy D in expectation
+    points = fake.clone().requires_grad_(True)
+    logits = discriminator(points)
+    (grad,) = torch.autograd.grad(-F.softplus(logits).sum(), points)  # log(1 − σ(l)) = −softplus(l)
+    return {"fake_prob": torch.sigmoid(logits.mean()).item(), "saturating_grad": grad.norm(dim=1).mean().item()}
+
+
+class MixtureOfGenerators(nn.Module):
+    """K separate MLP generators; each sample picks one uniformly: z = [one-hot code (K) | noise (Z)]."""
+
+    def __init__(self, components: int = 8, latent_dim: int = 2, width: int = 64):
+        super().__init__()
+        runtime.check_int("components", components, minimum=2)
+        self.components, self.latent_dim = components, latent_dim
+        self.generators = nn.ModuleList(toy_gan.MLPGenerator(latent_dim, 2, width) for _ in range(components))
+
+    def sample_latent(self, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        code = torch.randint(self.components, (batch_size,), generator=generator)  # (B,)
+        noise = torch.randn(batch_size, self.latent_dim, generator=generator)  # (B, Z)
+        return torch.cat([F.one_hot(code, self.components).float(), noise], dim=1)  # (B, K + Z)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.components + self.latent_dim:
+            raise ValueError(f"MixtureOfGenerators expects z of shape (B, {self.components + self.latent_dim}), "
+                             f"got {tuple(z.shape)}")
+        code, noise = z[:, :self.components], z[:, self.components:]  # (B, K), (B, Z)
+        outputs = torch.stack([g(noise) for g in self.generators], dim=1)  # (B, K, 2)
+        return (code.unsqueeze(2) * outputs).sum(dim=1)  # the chosen generator's point, (B, 2)
+
+
+def mixture_of_generators(components: int = 8, steps: int = 1500, seed: int = 0) -> tuple[ReproRun, torch.Tensor]:
+    """The ring GAN with a K-generator mixture; returns the run and a (K, 8) table: share of each generator's
+    samples nearest to each ring mode."""
+    runtime.seed_everything(seed)
+    generator = MixtureOfGenerators(components)
+    _, discriminator = gan_mistakes.toy_models(seed)
+    config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, seed=seed)
+    run = gan_mistakes.train_repro(generator, discriminator, _ring_sampler(seed), config)
+    z = generator.sample_latent(4000, torch.Generator().manual_seed(seed + 3))
+    with torch.no_grad():
+        points = generator(z)
+    nearest = torch.cdist(points, gan_mistakes.toy2d.get("ring-8").modes).argmin(dim=1)  # (N,)
+    code = z[:, :components].argmax(dim=1)  # (N,)
+    table = torch.zeros(components, 8)
+    for k in range(components):
+        table[k] = torch.bincount(nearest[code == k], minlength=8).float() / max(1, int((code == k).sum()))
+    return run, table
