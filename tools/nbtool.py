@@ -273,6 +273,10 @@ def clean(nb, client) -> None:
         outputs = []
         for output in cell.outputs:
             output.pop("transient", None)
+            if output.output_type == "stream" and outputs and outputs[-1].output_type == "stream" \
+                    and outputs[-1].name == output.name:
+                outputs[-1].text += output.text  # one stream output, however the kernel chunked it
+                continue
             if output.output_type in ("execute_result", "display_data") and WIDGET_MIME in output.get("data", {}):
                 output = widget_fallback(output, client)
                 if output is None:
