@@ -42,9 +42,10 @@ class Tricks:
             value = getattr(self, name)
             if not 0.0 <= value < 0.5:
                 raise ValueError(f"{name} must lie in [0, 0.5), got {value!r}")
-        if self.instance_noise < 0 or self.gp_weight < 0:
-            raise ValueError(f"instance_noise and gp_weight must be >= 0, got {self.instance_noise!r}, "
-                             f"{self.gp_weight!r}")
+        for name in ("instance_noise", "gp_weight"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):  # NaN would act as 0, inf would wreck the run
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 def check_finite(values: dict[str, float], step: int | None = None) -> dict[str, float]:

@@ -74,9 +74,11 @@ class ImageGANConfig:
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ValueError(f"{name} must be an int >= 0, got {getattr(self, name)!r}")
         for name in ("g_lr", "d_lr"):
-            value = getattr(self, name)
-            if value is not None and not value > 0:
-                raise ValueError(f"{name} must be > 0, got {value!r}")
+            if getattr(self, name) is not None or name == "g_lr":
+                runtime.check_number(name, getattr(self, name), strict=True)
+        if len(self.betas) != 2 or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1
+                                           for b in self.betas):
+            raise ValueError(f"betas must be two numbers in [0, 1) (Adam's beta1, beta2), got {self.betas!r}")
 
     @property
     def discriminator_lr(self) -> float:
@@ -183,6 +185,63 @@ def _state(run: TrainingRun, rng: torch.Generator, sampler: BatchSampler, schedu
             "grid_steps": run.grid_steps, "config": asdict(run.config)}
 
 
+_HOW_TO_SAVE = ("the returned run holds the trained models: save them with checkpoints.save({'generator': "
+                "run.generator.state_dict(), 'discriminator': run.discriminator.state_dict()}, 'a/writable/file.pt')")
+_CHECKPOINT_KEYS = ("generator", "discriminator", "g_optimizer", "d_optimizer", "g_scheduler", "d_scheduler", "rng",
+                    "torch_rng", "sampler", "step", "seconds", "history", "grids", "grid_steps", "config")
+
+
+def _shape_difference(module: nn.Module, saved) -> str | None:
+    """The first parameter or buffer where a saved state dict and ``module`` differ, in words; None if alike."""
+    if not isinstance(saved, dict):
+        return f"the checkpoint holds a {type(saved).__name__}, not a state dict"
+    mine = module.state_dict()
+    for key in mine:
+        if key not in saved:
+            return f"'{key}' is in this model but not in the checkpoint"
+        if tuple(saved[key].shape) != tuple(mine[key].shape):
+            return f"'{key}' has shape {tuple(saved[key].shape)} in the checkpoint, {tuple(mine[key].shape)} here"
+    extra = [key for key in saved if key not in mine]
+    return f"'{extra[0]}' is in the checkpoint but not in this model" if extra else None
+
+
+def _check_resumable(path: Path, state: dict, config: ImageGANConfig, generator: nn.Module,
+                     discriminator: nn.Module) -> None:
+    """Raise ``CheckpointError`` naming the first field that stops ``state`` continuing as this run, and the fix."""
+    fresh = f"to start afresh delete {path}, pass resume=False, or pass another checkpoint path"
+    missing = [key for key in _CHECKPOINT_KEYS if key not in state]
+    if missing:
+        raise checkpoints.CheckpointError(
+            f"checkpoint {path} is not a train_image_gan checkpoint: it lacks {missing} (it holds "
+            f"{sorted(state)[:8]}), so it may belong to another lesson or tool; {fresh}")
+    try:
+        saved = ImageGANConfig(**state["config"])
+    except (TypeError, ValueError) as err:
+        raise checkpoints.CheckpointError(f"checkpoint {path} holds a config this version cannot read ({err}); "
+                                          f"{fresh}") from err
+    mine, theirs = asdict(config), asdict(saved)
+    differ = [name for name in mine if name != "steps" and mine[name] != theirs[name]]
+    if differ:
+        details = "; ".join(f"{name}={theirs[name]!r} there, {mine[name]!r} here" for name in differ)
+        raise checkpoints.CheckpointError(f"checkpoint {path} was written with other settings ({details}): pass "
+                                          f"the checkpoint's values to continue that run, or {fresh}")
+    if config.decay and config.steps != saved.steps:
+        raise checkpoints.CheckpointError(
+            f"checkpoint {path} was written with steps={saved.steps} and decay=True (the learning-rate decay "
+            f"depends on steps), this run has steps={config.steps}: pass steps={saved.steps} to continue it, or "
+            f"{fresh}")
+    if state["step"] > config.steps:
+        raise checkpoints.CheckpointError(
+            f"checkpoint {path} is already at step {state['step']}, past this run's steps={config.steps}: pass "
+            f"steps >= {state['step']} to continue (or load) it, or {fresh}")
+    for name, module in (("generator", generator), ("discriminator", discriminator)):
+        difference = _shape_difference(module, state[name])
+        if difference:
+            raise checkpoints.CheckpointError(
+                f"checkpoint {path} holds a {name} of another architecture ({difference}): build the {name} "
+                f"with the constructor arguments the checkpoint was trained with, or {fresh}")
+
+
 def train_image_gan(generator: nn.Module, discriminator: nn.Module, images: Tensor, config: ImageGANConfig,
                     checkpoint: str | Path | None = None, resume: bool = True, progress: bool = True,
                     stop_after: int | None = None,
@@ -225,10 +284,7 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
                       path)
     if path is not None and resume and path.is_file():
         state = checkpoints.load(path)
-        saved = ImageGANConfig(**state["config"])
-        if not config.resumable_with(saved) or state["step"] > config.steps:
-            raise checkpoints.CheckpointError(
-                f"checkpoint {path} was written by a different run ({saved}); delete it or pass resume=False")
+        _check_resumable(path, state, config, generator, discriminator)
         generator.load_state_dict(state["generator"])
         discriminator.load_state_dict(state["discriminator"])
         for name, obj in (("g_optimizer", g_optimizer), ("d_optimizer", d_optimizer),
@@ -243,6 +299,8 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
     noise = fixed_noise(generator, config)
     grid_every = config.grid_every or max(1, config.steps // 8)
     last = config.steps if stop_after is None else min(config.steps, run.step + stop_after)
+    if path is not None and run.step < last:
+        checkpoints.check_writable(path)  # now, not after the training it would have saved
     precision = resolve_precision(config.precision, next(generator.parameters()).device)
     generator.train()
     discriminator.train()
@@ -274,7 +332,8 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
             if path is not None and sampler.epoch != saved_epoch:  # an epoch just ended
                 run.seconds += time.perf_counter() - start
                 start, saved_epoch = time.perf_counter(), sampler.epoch
-                checkpoints.save(_state(run, rng, sampler, schedulers), path)
+                if not checkpoints.save_or_keep(_state(run, rng, sampler, schedulers), path, _HOW_TO_SAVE):
+                    path = None  # warned once; training goes on in memory
     except gan_training.NaNLossError as err:
         where = f" The last good checkpoint is {path}." if path is not None and path.is_file() else ""
         raise gan_training.NaNLossError(f"{err}{where}") from err
@@ -283,7 +342,7 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
     run.seconds += time.perf_counter() - start
     run.epoch = sampler.epoch
     if path is not None and run.resumed_from != run.step:
-        checkpoints.save(_state(run, rng, sampler, schedulers), path)
+        checkpoints.save_or_keep(_state(run, rng, sampler, schedulers), path, _HOW_TO_SAVE)
     return run
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import warnings
 
 import numpy as np
 import torch
@@ -77,7 +78,8 @@ def get_device(prefer: str | None = None) -> torch.device:
     """Pick CUDA, then Apple's MPS, then the CPU; ``prefer`` (or ``GAN_COURSE_DEVICE``) forces one."""
     choice = (prefer or os.environ.get(DEVICE_ENV) or "auto").lower()
     if choice not in DEVICE_CHOICES:
-        raise ValueError(f"device {choice!r} is not one of {DEVICE_CHOICES}")
+        source = "device" if prefer else DEVICE_ENV
+        raise ValueError(f"{source}={choice!r} is not one of {DEVICE_CHOICES}")
     cuda_ok = torch.cuda.is_available()
     mps_ok = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
     if choice == "cuda" and not cuda_ok:
@@ -93,12 +95,49 @@ def get_device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+MAX_THREADS_PER_CORE = 4  # more threads than this per core only adds contention
+
+
+def max_threads() -> int:
+    """The largest thread count ``set_threads`` uses: ``MAX_THREADS_PER_CORE`` × the cores of this machine."""
+    return MAX_THREADS_PER_CORE * (os.cpu_count() or 1)
+
+
+def threads_from_env() -> int | None:
+    """The thread count ``GAN_COURSE_THREADS`` asks for (None when unset or 0: all cores).
+
+    A value that is not a whole number >= 0 raises ``ValueError`` naming the variable and the allowed values.
+    """
+    raw = os.environ.get(THREADS_ENV)
+    if raw is None:
+        return None
+    allowed = f"use a whole number from 1 to {max_threads()}, or 0 (or unset it) for all {os.cpu_count() or 1} cores"
+    try:
+        count = int(raw.strip())
+    except ValueError:
+        raise ValueError(f"{THREADS_ENV}={raw!r} is not a whole number; {allowed}") from None
+    if count < 0:
+        raise ValueError(f"{THREADS_ENV}={raw!r} is negative; {allowed}")
+    return count or None
+
+
 def set_threads(count: int | None = None) -> int:
-    """Set PyTorch's intra-op thread count (``GAN_COURSE_THREADS`` or all cores) and return it."""
+    """Set PyTorch's intra-op thread count (``count``, else ``GAN_COURSE_THREADS``, else all cores); return it.
+
+    A count above ``max_threads()`` is capped there with a ``RuntimeWarning`` that says so.
+    """
+    source = "thread count"
     if count is None:
-        count = int(os.environ.get(THREADS_ENV, 0)) or (os.cpu_count() or 1)
-    if count < 1:
-        raise ValueError(f"thread count must be >= 1, got {count}")
+        count, source = threads_from_env(), THREADS_ENV
+        if count is None:
+            count = os.cpu_count() or 1
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError(f"thread count must be an int from 1 to {max_threads()}, got {count!r}")
+    if count > max_threads():
+        warnings.warn(f"{source}={count} is more than {MAX_THREADS_PER_CORE} x the {os.cpu_count() or 1} cores "
+                      f"here: using {max_threads()} threads (allowed: 1 to {max_threads()})", RuntimeWarning,
+                      stacklevel=2)
+        count = max_threads()
     torch.set_num_threads(count)
     return count
 

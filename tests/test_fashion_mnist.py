@@ -1,6 +1,7 @@
 """The IDX loader on tiny fixtures the tests write: search order, scaling, and every bad input."""
 
 import gzip
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,3 +142,86 @@ def test_real_fashion_mnist_when_installed():
         pytest.skip("Fashion-MNIST is not installed here (./course test installs it)")
     data = fm.load_fashion_mnist("test", limit=100)
     assert data.images.shape == (100, 1, 28, 28) and set(data.labels.tolist()) <= set(range(10))
+
+
+def fake_mirror(tmp_path, monkeypatch, name="mnist"):
+    """Tiny gzip files served by a fake ``fetch`` (no network), with the expected checksums patched to theirs."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    rng = np.random.default_rng(2)
+    for split, count in (("train", 6), ("test", 3)):
+        write_split(mirror, rng.integers(0, 256, (count, 28, 28), dtype=np.uint8),
+                    np.arange(count, dtype=np.uint8), split)
+    spec = fm.DATASETS[name]
+    sums = {file: fm.sha256_of(mirror / file) for file in spec.sha256}
+    monkeypatch.setitem(fm.DATASETS, name, fm.DatasetSpec(**{**spec.__dict__, "sha256": sums}))
+    fetched = []
+
+    def fetch(url, out, progress=True):
+        fetched.append(url)
+        out.write((mirror / url.rsplit("/", 1)[-1]).read_bytes())
+    monkeypatch.setattr(fm, "fetch", fetch)
+    return fetched
+
+
+def test_download_goes_where_the_loader_looks(tmp_path, monkeypatch, capsys):
+    """Issue 16.1: with GAN_COURSE_DATA set, --download saves there, and the loader then finds the files."""
+    fetched = fake_mirror(tmp_path, monkeypatch)
+    target = tmp_path / "my-data"
+    monkeypatch.setenv(fm.DATA_ENV, str(target))
+    fm._read_split.cache_clear()
+    assert fm.download_dir("mnist") == target and str(target) in fm.how_to_get("mnist")
+    assert fm.main(["--dataset", "mnist", "--download"]) == 0
+    assert len(fetched) == 4 and sorted(p.name for p in target.iterdir()) == sorted(fm.DATASETS["mnist"].sha256)
+    assert fm.find_data_dir("mnist") == target and len(fm.load_mnist("test")) == 3
+    out = capsys.readouterr()
+    assert f"saved the mnist files into {target}" in out.err and "mnist train: 6 images" in out.out
+    assert fm.main(["--dataset", "mnist", "--download"]) == 0 and len(fetched) == 4  # present: nothing fetched
+
+
+def test_download_replaces_a_corrupt_file(tmp_path, monkeypatch):
+    """A corrupt file found by the loader: the fix the message names (--download) replaces it."""
+    fetched = fake_mirror(tmp_path, monkeypatch)
+    monkeypatch.setenv(fm.DATA_ENV, str(tmp_path / "d"))
+    assert fm.main(["--dataset", "mnist", "--download"]) == 0
+    (tmp_path / "d" / "t10k-images-idx3-ubyte.gz").write_bytes(b"broken")
+    fm._read_split.cache_clear()
+    with pytest.raises(idx.IDXError, match="--download"):
+        fm.load_mnist("test")
+    assert fm.main(["--dataset", "mnist", "--download"]) == 0 and len(fetched) == 5
+    assert len(fm.load_mnist("test")) == 3
+
+
+def test_unreadable_directory_is_skipped_for_the_next_place(tiny_dir, tmp_path, monkeypatch):
+    """Issue 16.7: a data folder that cannot be read is skipped; the next place in the search order serves."""
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    monkeypatch.setattr(fm, "search_dirs", lambda name="fashion-mnist": [blocked, tiny_dir])
+    real_is_file = Path.is_file
+
+    def is_file(self):  # what an unreadable folder does, even as root
+        if self.parent == blocked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_file(self)
+    monkeypatch.setattr(Path, "is_file", is_file)
+    assert fm.find_data_dir() == tiny_dir and len(fm.load_fashion_mnist("train")) == 12
+
+
+def test_plain_and_gzip_files_are_told_apart(tiny_dir):
+    path = tiny_dir / "t10k-images-idx3-ubyte"  # the test split is stored uncompressed
+    path.write_bytes(gzip.compress(path.read_bytes()))
+    with pytest.raises(idx.IDXError, match="looks gzipped.*rename it to t10k-images-idx3-ubyte.gz"):
+        fm.load_fashion_mnist("test")
+    path.rename(path.with_name(path.name + ".gz"))
+    fm._read_split.cache_clear()
+    assert len(fm.load_fashion_mnist("test")) == 5
+
+
+def test_other_image_sizes_are_refused(tmp_path, monkeypatch):
+    rng = np.random.default_rng(3)
+    for split in fm.SPLITS:
+        write_split(tmp_path, rng.integers(0, 256, (4, 32, 32), dtype=np.uint8), np.zeros(4, np.uint8), split)
+    monkeypatch.setenv(fm.DATA_ENV, str(tmp_path))
+    fm._read_split.cache_clear()
+    with pytest.raises(idx.IDXError, match="32x32.*28x28"):
+        fm.load_fashion_mnist("train")

@@ -1,4 +1,5 @@
 import math
+import os
 
 import pytest
 import torch
@@ -76,3 +77,27 @@ def test_shared_validators_name_the_bad_value():
             runtime.check_number("lr", bad, strict=True)
     with pytest.raises(ValueError, match=r"scale must be a finite number >= 1, got 0.5"):
         runtime.check_number("scale", 0.5, minimum=1)
+
+
+def test_threads_from_the_environment(monkeypatch):
+    """Issue 16.5/16.6: GAN_COURSE_THREADS is parsed with messages naming it; too many threads are capped."""
+    before = torch.get_num_threads()
+    cores = os.cpu_count() or 1
+    try:
+        monkeypatch.delenv(runtime.THREADS_ENV, raising=False)
+        assert runtime.set_threads() == cores
+        monkeypatch.setenv(runtime.THREADS_ENV, "0")
+        assert runtime.set_threads() == cores
+        monkeypatch.setenv(runtime.THREADS_ENV, " 2 ")
+        assert runtime.set_threads() == 2 == torch.get_num_threads()
+        for bad in ("abc", "", "1.5", "-1"):
+            monkeypatch.setenv(runtime.THREADS_ENV, bad)
+            with pytest.raises(ValueError, match=f"GAN_COURSE_THREADS={bad!r}.*from 1 to {runtime.max_threads()}"):
+                runtime.set_threads()
+        monkeypatch.setenv(runtime.THREADS_ENV, "9999")
+        with pytest.warns(RuntimeWarning, match=f"GAN_COURSE_THREADS=9999 .* using {runtime.max_threads()}"):
+            assert runtime.set_threads() == runtime.max_threads() == runtime.MAX_THREADS_PER_CORE * cores
+        with pytest.warns(RuntimeWarning, match="thread count=100000"):
+            assert runtime.set_threads(100_000) == runtime.max_threads()
+    finally:
+        torch.set_num_threads(before)

@@ -2,9 +2,12 @@
 
 Search order for the files (``.gz`` or uncompressed): the ``GAN_COURSE_DATA`` directory, the repository's ``data/``
 folder, then Debian's ``/usr/share/datasets/<name>/`` (package ``dataset-fashion-mnist``). Where a network exists
-``download`` fetches the official files into ``data/`` and verifies their SHA-256. Used from lesson 00 onwards.
+``download`` fetches the official files into ``data/`` (or ``GAN_COURSE_DATA``) and verifies their SHA-256.
+Missing, corrupt and foreign files stop with a message naming the file and the command that fixes it. Used from
+lesson 00 onwards.
 
 Command line:  python -m gan_course.data.fashion_mnist [--dataset mnist] [--download]
+(``--download`` fetches when the files are missing or corrupt, into ``GAN_COURSE_DATA`` when it is set.)
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ MIRROR_ENV = "GAN_COURSE_DATA_MIRROR"
 REPO_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SPLITS = ("train", "test")
 VALUE_RANGES = ((-1.0, 1.0), (0.0, 1.0))
+IMAGE_SIZE = (28, 28)
 
 
 @dataclass(frozen=True)
@@ -107,33 +111,91 @@ def search_dirs(name: str = "fashion-mnist") -> list[Path]:
     return [REPO_DATA_DIR / name, Path("/usr/share/datasets") / name]
 
 
+def download_dir(name: str = "fashion-mnist") -> Path:
+    """Where ``download`` saves by default: the ``GAN_COURSE_DATA`` directory when set (the loader looks there
+    first), else ``data/<name>`` in the repository."""
+    _spec(name)
+    override = os.environ.get(DATA_ENV)
+    return Path(override) if override else REPO_DATA_DIR / name
+
+
 def _file_in(directory: Path, stem: str) -> Path | None:
     for candidate in (directory / f"{stem}.gz", directory / stem):
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:  # an unreadable directory (PermissionError): the caller tries the next place
+            return None
     return None
 
 
+STEMS = tuple(stem for split in SPLITS for stem in FILES[split])
+
+
 def find_data_dir(name: str = "fashion-mnist") -> Path | None:
-    """The first search directory that holds all four IDX files, or None."""
-    stems = [stem for split in SPLITS for stem in FILES[split]]
+    """The first search directory that holds all four IDX files, or None (unreadable directories are skipped)."""
     for directory in search_dirs(name):
-        if all(_file_in(directory, stem) for stem in stems):
+        if all(_file_in(directory, stem) for stem in STEMS):
             return directory
     return None
 
 
+def problems(name: str = "fashion-mnist") -> list[str]:
+    """What stopped each search directory from serving the data, in words (a file where a folder should be,
+    a folder where a file should be, an unreadable folder, missing files)."""
+    found = []
+    override = os.environ.get(DATA_ENV)
+    if override and Path(override).exists() and not Path(override).is_dir():
+        found.append(f"{DATA_ENV}={override} is a file, not a directory: point it at the directory that holds "
+                     "the four *-ubyte(.gz) files")
+    for directory in search_dirs(name):
+        try:
+            if not directory.is_dir():
+                continue
+            entries = {entry.name: entry for entry in directory.iterdir()}
+        except OSError as err:
+            found.append(f"{directory} cannot be read ({err.strerror or err}): skipped, the next place was tried")
+            continue
+        missing = []
+        for stem in STEMS:
+            folders = [entries[n] for n in (f"{stem}.gz", stem) if n in entries and entries[n].is_dir()]
+            if _file_in(directory, stem) is None:
+                if folders:
+                    found.append(f"{folders[0]} is a directory, not an IDX file: remove it and put the file "
+                                 f"{stem}.gz there")
+                else:
+                    missing.append(stem)
+        if missing and len(missing) < len(STEMS):
+            found.append(f"{directory} lacks {', '.join(missing)} (.gz or uncompressed)")
+    return found
+
+
 def how_to_get(name: str = "fashion-mnist") -> str:
-    """The exact commands that put the data where the loader looks."""
+    """The exact commands that put the data where the loader looks, after whatever went wrong in the search."""
     spec = _spec(name)
-    lines = [f"{spec.title} was not found. Looked in: " + ", ".join(str(d) for d in search_dirs(name)) + ".",
-             "Get it with one of:"]
+    lines = [f"{spec.title} was not found. Looked in: " + ", ".join(str(d) for d in search_dirs(name)) + "."]
+    lines += [f"  Problem: {problem}" for problem in problems(name)]
+    lines.append("Get it with one of:")
     if spec.debian_package:
         lines.append(f"  sudo apt-get install {spec.debian_package}      "
                      f"# Debian/Ubuntu, offline-friendly: files land in /usr/share/datasets/{name}/")
-    lines.append(f"  python -m gan_course.data.fashion_mnist --dataset {name} --download   "
-                 f"# needs internet; saves into {REPO_DATA_DIR / name}/, SHA-256 checked")
+    lines.append(f"  {download_command(name)}   "
+                 f"# needs internet; saves into {download_dir(name)}/, SHA-256 checked")
     lines.append(f"  export {DATA_ENV}=/path/to/dir   # a directory holding the four *-ubyte(.gz) files")
+    return "\n".join(lines)
+
+
+def download_command(name: str = "fashion-mnist") -> str:
+    return f"python -m gan_course.data.fashion_mnist --dataset {name} --download"
+
+
+def how_to_fix(name: str = "fashion-mnist") -> str:
+    """The commands that replace a corrupt or foreign file (README: "Getting the data")."""
+    spec = _spec(name)
+    lines = [f"To fix it, fetch verified files: {download_command(name)}  (needs internet; saves into "
+             f"{download_dir(name)}/, which the loader searches first, and replaces files whose SHA-256 is wrong)"]
+    if spec.debian_package:
+        lines.append(f"or, for the Debian package's files: sudo apt-get install --reinstall {spec.debian_package}")
     return "\n".join(lines)
 
 
@@ -143,8 +205,11 @@ def _read_split(directory: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     images = read_idx(_file_in(Path(directory), image_stem))
     labels = read_idx(_file_in(Path(directory), label_stem))
     if images.ndim != 3 or images.dtype != np.uint8:
-        raise IDXError(f"{directory}/{image_stem}: expected uint8 images of shape (N, H, W), got "
+        raise IDXError(f"{directory}/{image_stem}: expected uint8 images of shape (N, 28, 28), got "
                        f"{images.dtype} {images.shape}")
+    if images.shape[1:] != IMAGE_SIZE:
+        raise IDXError(f"{directory}/{image_stem}: images are {images.shape[1]}x{images.shape[2]}, but Fashion-MNIST "
+                       f"and MNIST images are {IMAGE_SIZE[0]}x{IMAGE_SIZE[1]}: this file holds another data set")
     if labels.ndim != 1 or len(labels) != len(images):
         raise IDXError(f"{directory}: {len(images)} images but labels of shape {labels.shape}")
     if labels.size and labels.max() > 9:
@@ -166,7 +231,10 @@ def load(name: str = "fashion-mnist", split: str = "train", value_range=(-1.0, 1
     directory = find_data_dir(name)
     if directory is None:
         raise DataNotFoundError(how_to_get(name))
-    images, labels = _read_split(str(directory), split)
+    try:
+        images, labels = _read_split(str(directory), split)
+    except IDXError as err:
+        raise IDXError(f"{err}\n{how_to_fix(name)}") from None
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     low, high = value_range
@@ -194,17 +262,33 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def fetch(url: str, out, progress: bool = True) -> None:
+    """Copy the bytes at ``url`` into the binary file ``out`` (the one function that touches the network)."""
+    from tqdm.auto import tqdm
+
+    with urllib.request.urlopen(url, timeout=60) as response:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1], disable=not progress) as bar:
+            for block in iter(lambda: response.read(1 << 16), b""):
+                out.write(block)
+                bar.update(len(block))
+
+
 def download(name: str = "fashion-mnist", dest: Path | None = None, base_url: str | None = None,
              progress: bool = True) -> Path:
-    """Download the four official ``.gz`` files into ``dest`` (default ``data/<name>``), SHA-256 verified.
+    """Download the four official ``.gz`` files into ``dest`` (default ``download_dir(name)``: the
+    ``GAN_COURSE_DATA`` directory when set, else ``data/<name>``), SHA-256 verified.
 
     Each file goes to a temporary name first and is renamed only once its checksum matches, so an interrupted or
     corrupted download never leaves a file the loader would trust.
     """
-    from tqdm.auto import tqdm
-
     spec = _spec(name)
-    dest = Path(dest) if dest is not None else REPO_DATA_DIR / name
+    dest = Path(dest) if dest is not None else download_dir(name)
+    if dest.exists() and not dest.is_dir():
+        named = f" ({DATA_ENV}={os.environ[DATA_ENV]})" if os.environ.get(DATA_ENV) == str(dest) else ""
+        raise DataNotFoundError(f"cannot download into {dest}{named}: it is a file, not a directory. Point "
+                                f"{DATA_ENV} at a directory (it is created if missing), or unset it to use "
+                                f"{REPO_DATA_DIR / name}")
     dest.mkdir(parents=True, exist_ok=True)
     bases = [base_url or os.environ.get(MIRROR_ENV)] if (base_url or os.environ.get(MIRROR_ENV)) else spec.urls
     for file_name, expected in spec.sha256.items():
@@ -217,15 +301,11 @@ def download(name: str = "fashion-mnist", dest: Path | None = None, base_url: st
             fd, tmp_name = tempfile.mkstemp(prefix=file_name + ".", suffix=".part", dir=dest)
             tmp = Path(tmp_name)
             try:
-                with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-                    total = int(response.headers.get("Content-Length") or 0) or None
-                    with tqdm(total=total, unit="B", unit_scale=True, desc=file_name, disable=not progress) as bar:
-                        for block in iter(lambda: response.read(1 << 16), b""):
-                            out.write(block)
-                            bar.update(len(block))
+                with os.fdopen(fd, "wb") as out:
+                    fetch(url, out, progress)
                 actual = sha256_of(tmp)
                 if actual != expected:
-                    raise IDXError(f"{url}: SHA-256 {actual} does not match the expected {expected}")
+                    raise IDXError(f"SHA-256 {actual} does not match the expected {expected}")
                 os.replace(tmp, target)
                 break
             except (urllib.error.URLError, OSError, IDXError) as err:
@@ -245,15 +325,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--download", action="store_true", help="download when missing (needs internet)")
     args = parser.parse_args(argv)
     directory = find_data_dir(args.dataset)
-    if directory is None and args.download:
-        directory = download(args.dataset)
-    if directory is None:
+    if args.download and (directory is None or not _loads(args.dataset)):
+        try:
+            directory = download(args.dataset)
+        except DataNotFoundError as err:
+            print(err, file=sys.stderr)
+            return 1
+        print(f"saved the {args.dataset} files into {directory}", file=sys.stderr)
+    if find_data_dir(args.dataset) is None:
         print(how_to_get(args.dataset), file=sys.stderr)
         return 1
-    for split in SPLITS:
-        data = load(args.dataset, split)
-        print(f"{args.dataset} {split}: {len(data)} images {tuple(data.images.shape[1:])} from {directory}")
+    try:
+        for split in SPLITS:
+            data = load(args.dataset, split)
+            print(f"{args.dataset} {split}: {len(data)} images {tuple(data.images.shape[1:])} from "
+                  f"{find_data_dir(args.dataset)}")
+    except IDXError as err:
+        print(err, file=sys.stderr)
+        return 1
     return 0
+
+
+def _loads(name: str) -> bool:
+    """True when both splits of ``name`` load without an ``IDXError`` (a corrupt file is worth a download)."""
+    try:
+        for split in SPLITS:
+            _read_split(str(find_data_dir(name)), split)
+    except IDXError:
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 # type code -> NumPy dtype (big-endian where it matters)
+GZIP_MAGIC = b"\x1f\x8b"
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -25,6 +26,9 @@ def parse_idx(raw: bytes, source: str = "<bytes>") -> np.ndarray:
     """Parse the bytes of one IDX file into an array of the shape its header states."""
     if len(raw) < 4:
         raise IDXError(f"{source}: {len(raw)} bytes is too short to be an IDX file (need a 4-byte header)")
+    if raw[:2] == GZIP_MAGIC:
+        raise IDXError(f"{source}: looks gzipped (it starts with the gzip bytes 1f8b) but is read as plain IDX: "
+                       f"rename it to end in .gz")
     zero, type_code, ndim = struct.unpack(">HBB", raw[:4])
     if zero != 0 or type_code not in IDX_DTYPES:
         raise IDXError(f"{source}: bad IDX magic {raw[:4].hex()} (expected 0000 + type code in "
@@ -45,12 +49,17 @@ def parse_idx(raw: bytes, source: str = "<bytes>") -> np.ndarray:
 def read_idx(path: str | Path) -> np.ndarray:
     """Read an IDX file from disk; ``.gz`` files are decompressed. Corrupt files raise ``IDXError``."""
     path = Path(path)
+    if path.is_dir():
+        raise IDXError(f"{path} is a directory, not an IDX file: remove it and put the IDX file there")
     raw = path.read_bytes()
     if path.suffix == ".gz":
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as err:
             raise IDXError(f"{path}: gzip data is corrupt or truncated ({err})") from err
+    elif raw[:2] == GZIP_MAGIC:
+        raise IDXError(f"{path}: looks gzipped (it starts with the gzip bytes 1f8b) but its name lacks .gz: "
+                       f"rename it to {path.name}.gz")
     return parse_idx(raw, source=str(path))
 
 
