@@ -177,3 +177,10 @@ def test_export_gif_png_frames_and_static_picture(ui, tmp_path):
     assert "application/vnd.jupyter.widget-view+json" in bundle
     with pytest.raises(ValueError, match="gif or .mp4"):
         ui.export(tmp_path / "run.avi")
+
+
+def test_a_learning_rate_outside_the_slider_is_shown_not_clipped(ui):
+    ui.load_config(lab_engine.LabConfig(**SMALL, g_lr=0.5))
+    assert ui.controls["g_lr"].value == pytest.approx(0.5) and ui.lab.config.g_lr == 0.5
+    ui.controls["d_steps"].value = 2  # another change must not clip g_lr
+    assert ui.lab.config.g_lr == 0.5

@@ -22,11 +22,13 @@ from collections import deque
 from pathlib import Path
 
 import anywidget
+import matplotlib
 import numpy as np
 import PIL.Image
 import torch
 import traitlets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from gan_course import lab as lab_engine
@@ -39,7 +41,7 @@ ARROWS = 48  # points with a gradient arrow
 HEAT = 48  # heat-map resolution per side (the canvas smooths it)
 GRID_LINES, GRID_POINTS, GRID_SPAN = 13, 33, 2.5  # latent grid: lines per axis, points per line, |z| range
 CURVE_POINTS = 400  # at most this many points per loss / metric curve
-CRITICS = {"wgan", "wgan-gp", "hinge"}
+HEAT_COLOURS = matplotlib.colormaps["RdBu"].resampled(10)  # ten bands: read off the colour bar, small GIFs
 CROSS_ENTROPY = {name for name, family in losses.GAN_LOSSES.items() if family.soft_labels} - {"lsgan"}
 
 
@@ -191,14 +193,14 @@ def render(frame: dict, size: tuple = (11.0, 5.2), dpi: int = 90) -> Figure:
         image = main.imshow(delta, origin="lower", extent=(-e, e, -e, e), cmap="PiYG", vmin=-scale, vmax=scale)
         figure.colorbar(image, **bar, label="change of D(x) in this D step")
     else:
-        image = main.imshow(frame["heat"], origin="lower", extent=(-e, e, -e, e), cmap="RdBu", vmin=0, vmax=1,
+        image = main.imshow(frame["heat"], origin="lower", extent=(-e, e, -e, e), cmap=HEAT_COLOURS, vmin=0, vmax=1,
                             alpha=0.75)
         figure.colorbar(image, **bar, label=frame["heat_label"])
     main.scatter(*frame["real"].T, s=1.5, color="0.25", label="real", linewidths=0)
     trails = frame["trails"]
-    for t in range(trails.shape[1] - 1):
-        main.plot(trails[:, t:t + 2, 0].T, trails[:, t:t + 2, 1].T, color="tab:orange", lw=0.6,
-                  alpha=0.15 + 0.5 * t / max(1, trails.shape[1]))
+    for t in range(trails.shape[1] - 1):  # one collection per trail segment age, older = fainter
+        main.add_collection(LineCollection(trails[:, t:t + 2], colors="tab:orange", linewidths=0.6,
+                                           alpha=0.15 + 0.5 * t / max(1, trails.shape[1])))
     main.scatter(*frame["fake"].T, s=3, color="tab:orange", label="generated", linewidths=0)
     if len(frame["arrows"]):
         a = frame["arrows"]
@@ -252,6 +254,19 @@ def png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def stack_png(pictures: list[bytes]) -> bytes:
+    """PNG pictures stacked top to bottom into one PNG (Compare's static picture)."""
+    images = [PIL.Image.open(io.BytesIO(picture)).convert("RGB") for picture in pictures]
+    stacked = PIL.Image.new("RGB", (max(i.width for i in images), sum(i.height for i in images)), "white")
+    top = 0
+    for image in images:
+        stacked.paste(image, (0, top))
+        top += image.height
+    buffer = io.BytesIO()
+    stacked.save(buffer, format="png", optimize=True)
+    return buffer.getvalue()
+
+
 def _image(frame: dict, size, dpi) -> PIL.Image.Image:
     figure = render(frame, size=size, dpi=dpi)
     canvas = FigureCanvasAgg(figure)
@@ -261,7 +276,7 @@ def _image(frame: dict, size, dpi) -> PIL.Image.Image:
 
 
 def export(frames: list[dict], path: str | Path, fps: int = 6, size: tuple = (9.0, 4.3), dpi: int = 60,
-           png_frames: bool = False) -> Path:
+           png_frames: bool = False, colors: int = 64) -> Path:
     """Write ``frames`` as an animated GIF (``.gif``) or MP4 (``.mp4``, needs ffmpeg); ``png_frames`` also writes
     ``<stem>_frames/frame_NNN.png``. Returns the path."""
     path = Path(path)
@@ -279,7 +294,7 @@ def export(frames: list[dict], path: str | Path, fps: int = 6, size: tuple = (9.
         for index, image in enumerate(images):
             image.save(folder / f"frame_{index:03d}.png")
     if path.suffix == ".gif":
-        palette = images[-1].quantize(colors=64)
+        palette = images[-1].quantize(colors=colors)
         quantized = [image.quantize(palette=palette, dither=PIL.Image.Dither.NONE) for image in images]
         quantized[0].save(path, save_all=True, append_images=quantized[1:], duration=int(1000 / fps), loop=0,
                           optimize=True)
@@ -295,3 +310,22 @@ def export(frames: list[dict], path: str | Path, fps: int = 6, size: tuple = (9.
                 shown.set_data(image)
                 writer.grab_frame()
     return path
+
+
+def animate(lab: lab_engine.ModeCollapseLab, steps: int, every: int, path: str | Path, trails: bool = False,
+            **export_kwargs) -> Path:
+    """Train ``lab`` for ``steps`` G steps, take a frame every ``every`` steps (and at step 0), export them.
+
+    ``trails=False`` drops the trails: between frames far apart they would streak across the whole picture.
+    Lesson 10's committed animations: ``animate(ModeCollapseLab(preset("collapse")), 1500, 100, "collapse.gif")``."""
+    frames, views = [], LabFrames()
+    for _ in range(steps // every + 1):
+        current, counts = lab.mode_report()
+        lab.record_metrics(current)
+        frame = views.frame(lab, counts)
+        if not trails:
+            frame["trails"] = frame["fake"][:, None, :]  # (POINTS, 1, 2): no segments to draw
+        frames.append(frame)
+        if lab.step_count < steps:
+            lab.step(every)
+    return export(frames, path, **export_kwargs)

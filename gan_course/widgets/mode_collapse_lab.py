@@ -300,6 +300,9 @@ class ModeCollapseLabWidget(_Runner):
                 control = self.controls[name]
                 if isinstance(control, widgets.Dropdown) and value not in control.options:
                     control.options = sorted(set(control.options) | {value})
+                if isinstance(control, widgets.FloatLogSlider):  # widen the range rather than clip the value
+                    control.min = min(control.min, math.floor(math.log10(value)))
+                    control.max = max(control.max, math.ceil(math.log10(value)))
                 control.value = value
             self._sync_toggles()
         finally:
@@ -541,7 +544,7 @@ class CompareWidget(_Runner):
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["image/png"] = self.panels[0].png()
+        bundle["image/png"] = lab_views.stack_png([panel.png() for panel in self.panels])
         return bundle
 
     def redraw(self) -> None:
