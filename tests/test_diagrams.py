@@ -10,7 +10,9 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from torch import nn
 
-from gan_course import diagrams
+from gan_course import diagrams, gan_training
+from gan_course.data import toy_text
+from gan_course.models import dcgan, transformer
 
 
 def render(fig: Figure):
@@ -95,6 +97,87 @@ def test_multichannel_convolution_shapes_and_parameters():
     assert "sum over all C_in = 4 input channels" in shown and "W[2, 3]" in shown
 
 
+def test_registry_holds_the_lessons_diagrams():
+    assert list(diagrams.DIAGRAMS) == [
+        "fully_connected_layer", "tensor_strides", "convolution_stride_padding", "multichannel_convolution",
+        "unrolled_rnn", "lstm_cell", "transformer_block", "bert_masking", "gan_training_loop", "dcgan_architecture"]
+
+
+def test_unrolled_rnn_has_one_cell_per_step():
+    shown = texts(diagrams.unrolled_rnn(steps=3))
+    assert "$x_3$" in shown and "$h_3$" in shown and "$x_4$" not in shown and "T = 3" in shown
+    assert r"$h_t = \tanh(W_x x_t + W_h h_{t-1} + b)$" in shown and "SAME $W_x$, $W_h$, $b$" in shown
+
+
+def test_lstm_cell_gates_and_cell_path():
+    shown = texts(diagrams.lstm_cell())
+    for gate in ("forget\nf = σ(·)", "input\ni = σ(·)", "candidate\ng = tanh(·)", "output\no = σ(·)"):
+        assert gate in shown
+    assert r"$c_t = f \odot c_{t-1} + i \odot g$" in shown and r"$h_t = o \odot \tanh(c_t)$" in shown
+    assert r"$\partial c_t/\partial c_{t-1} = f$" in shown
+
+
+def test_transformer_block_matches_the_course_model():
+    defaults = inspect.signature(diagrams.transformer_block).parameters
+    for name in ("dim", "num_heads", "hidden_dim", "num_layers"):
+        assert defaults[name].default == getattr(transformer.TransformerConfig, name)
+    assert transformer.TransformerConfig.norm_first is True  # the diagram calls pre-norm the course default
+    shown = texts(diagrams.transformer_block())
+    assert "course default: pre-norm (norm_first=True)" in shown and "post-norm (norm_first=False)" in shown
+    for formula in ("x = x + MHA(LN(x))", "x = x + FFN(LN(x))", "x = LN(x + MHA(x))", "x = LN(x + FFN(x))"):
+        assert formula in shown and formula in transformer.EncoderBlock.__doc__
+    assert "d_k = D/heads = 16" in shown and "feed-forward 64→128→64" in shown and "× N = 2" in shown
+    assert "same weights at every position" in shown
+    assert "8 heads, d_k = D/heads = 4" in texts(diagrams.transformer_block(dim=32, num_heads=8, num_layers=6))
+
+
+def test_bert_masking_example_is_the_tokenizers_pair():
+    tokenizer = toy_text.WordTokenizer.for_grammar()
+    ids, segments = tokenizer.encode_pair("the cat eats the apple .", "the apple is gone .")
+    assert tokenizer.decode(ids).split() == list(diagrams.BERT_EXAMPLE) and tokenizer.unk_id not in ids
+    shown = texts(diagrams.bert_masking())
+    segment_cells = [t for t in shown.split("\n") if t in ("0", "1")]
+    assert segment_cells[:len(segments)] == [str(s) for s in segments]
+    for position, (replacement, outcome) in diagrams.BERT_SELECTED.items():
+        assert ids[position] >= tokenizer.first_word_id  # only words are ever selected
+        assert replacement in tokenizer.vocab and outcome in diagrams.BERT_OUTCOMES
+    assert {outcome for _, outcome in diagrams.BERT_SELECTED.values()} == set(diagrams.BERT_OUTCOMES)
+    assert "[MASK] in 80 %" in shown and "a random word in 10 %" in shown and "unchanged in 10 %" in shown
+    assert str(toy_text.IGNORE_INDEX).replace("-", "−") in shown and "NSP label 1 (IsNext)" in shown
+
+
+def test_gan_training_loop_names_the_course_steps():
+    shown = texts(diagrams.gan_training_loop())
+    assert "G\n(frozen)" in shown and "D\n(frozen)" in shown and "d_optimizer.step()" in shown
+    assert "−log D(G(z))" in shown and "−log D(x) − log(1 − D(G(z)))" in shown
+    assert callable(gan_training.discriminator_step) and callable(gan_training.generator_step)
+
+
+@pytest.mark.parametrize("latent_dim, base_channels", [(64, 32), (8, 5)])
+def test_dcgan_shapes_are_the_models(latent_dim, base_channels):
+    generator = dcgan.DCGANGenerator(latent_dim, base_channels)
+    discriminator = dcgan.DCGANDiscriminator(base_channels=base_channels)
+    shapes = []
+    layers = [generator.upsample[0], generator.upsample[3], discriminator.features[0], discriminator.features[2],
+              discriminator.features[-1]]
+    for layer in layers:
+        layer.register_forward_hook(lambda module, args, out: shapes.append(tuple(out.shape[1:])))
+    with torch.no_grad():
+        images = generator(torch.zeros(2, latent_dim))
+        logits = discriminator(images)
+    start = generator.project[0].out_features // (2 * base_channels)  # the view before the first transposed conv
+    shapes.insert(0, (2 * base_channels, int(start ** 0.5), int(start ** 0.5)))
+    shown = texts(diagrams.dcgan_architecture(latent_dim, base_channels))
+    assert f"z: (B, {latent_dim})" in shown and tuple(logits.shape[1:]) == () and "(B,)" in shown
+    for shape in shapes[:5]:  # G: (2C, 7, 7), (C, 14, 14), (1, 28, 28); D: (C, 14, 14), (2C, 7, 7)
+        assert f"(B, {', '.join(map(str, shape))})" in shown, shape
+    assert f"flatten: (B, {shapes[5][0]})" in shown
+    assert f"Linear {shapes[5][0]}→1" in shown and f"Linear {latent_dim}→{generator.project[0].out_features}" in shown
+    defaults = inspect.signature(diagrams.dcgan_architecture).parameters
+    model_defaults = inspect.signature(dcgan.DCGANGenerator).parameters
+    assert all(defaults[n].default == model_defaults[n].default for n in ("latent_dim", "base_channels"))
+
+
 @pytest.mark.parametrize("function, kwargs, message", [
     (diagrams.fully_connected_layer, {"n_in": 0}, "n_in.*0"),
     (diagrams.fully_connected_layer, {"n_out": 40}, "n_out=40"),
@@ -106,6 +189,12 @@ def test_multichannel_convolution_shapes_and_parameters():
     (diagrams.convolution_stride_padding, {"padding": -1}, "padding.*-1"),
     (diagrams.multichannel_convolution, {"c_in": 5}, "c_in=5"),
     (diagrams.multichannel_convolution, {"kernel": 2.5}, "kernel.*2.5"),
+    (diagrams.unrolled_rnn, {"steps": 0}, "steps.*0"),
+    (diagrams.unrolled_rnn, {"steps": 9}, "steps=9"),
+    (diagrams.transformer_block, {"num_heads": 3}, "dim=64 is not divisible by num_heads=3"),
+    (diagrams.transformer_block, {"dim": True}, "dim.*True"),
+    (diagrams.dcgan_architecture, {"latent_dim": 0}, "latent_dim.*0"),
+    (diagrams.dcgan_architecture, {"base_channels": "32"}, "base_channels.*'32'"),
 ])
 def test_bad_arguments_raise_value_error_naming_the_value(function, kwargs, message):
     with pytest.raises(ValueError, match=message):
