@@ -14,7 +14,7 @@ import math
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from gan_course import runtime
+from gan_course import plotting, runtime
 from gan_course.models import dcgan
 
 FONT, SMALL = 10, 9  # points; nothing smaller is drawn
@@ -27,9 +27,10 @@ CHANNEL_FILL = ("#f4c2c8", "#b8e0e5", "#fbe3b5", "#cfe5d8")
 
 # ---------------------------------------------------------------- shared drawing helpers
 def _canvas(width: float, height: float):
-    """A figure whose single, invisible axes measures inches from the bottom-left corner."""
-    fig = Figure(figsize=(width, height), dpi=100)
-    ax = fig.add_axes((0, 0, 1, 1))
+    """A figure (closed in pyplot, as ``plotting.new_figure`` does: a notebook shows it once, when a cell returns
+    it) whose single, invisible axes measures inches from the bottom-left corner."""
+    fig, ax = plotting.new_figure(size=(width, height), dpi=100)
+    ax.set_position((0, 0, 1, 1))
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
     ax.set_aspect("equal")

@@ -2,6 +2,7 @@ import inspect
 import io
 import warnings
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -58,8 +59,10 @@ def test_registry_lists_every_diagram():
               and value.__module__ == diagrams.__name__ and not name.startswith("_")}
     assert set(diagrams.DIAGRAMS) == public
     assert all(diagrams.DIAGRAMS[name].__name__ == name for name in diagrams.DIAGRAMS)
-    fig = diagrams.fully_connected_layer()
-    fig.savefig(io.BytesIO(), format="png")  # a plain Figure saves without pyplot
+    before = plt.get_fignums()
+    figures = [function() for function in diagrams.DIAGRAMS.values()]
+    assert plt.get_fignums() == before  # closed in pyplot: a notebook shows each figure once, when returned
+    figures[0].savefig(io.BytesIO(), format="png")
 
 
 def test_fully_connected_layer_labels():
