@@ -127,3 +127,73 @@ def test_code_hash_ignores_prose_and_sees_code():
     nb.cells[1].source = "x = 2"
     assert nbtool.code_hash(nb) != before
     assert json.dumps(before)  # a plain string
+
+
+def lesson(path: Path, title: str, extra=()) -> Path:
+    """A committed-looking lesson: title cell, one code cell, an exercise in the house shape, an experiment."""
+    cells = [new_markdown_cell(f"# {path.name[:2]} · {title}\n\nThe idea in one paragraph.\n\n## Learning goals\n- one"),
+             new_code_cell("print('hello')"), new_markdown_cell("See [the next lesson](99_next.ipynb) and "
+                                                                 "![a picture](media/pic.png)."),
+             new_markdown_cell("## Exercises"), new_markdown_cell("**1.** " + "word " * 150),
+             new_code_cell("answer_1 = ...\ncheck_1(answer_1)"),
+             new_markdown_cell("**Solution** (expand the hidden cell below)."),
+             new_code_cell("answer_1 = 1\nassert check_1(answer_1)", metadata={"jupyter": {"source_hidden": True}}),
+             new_markdown_cell("**Open experiment.** Change it."), new_code_cell("x = 1"),
+             new_markdown_cell("## References"), *extra]
+    nb = new_notebook(cells=cells)
+    nb.metadata["gan_course"] = {"render": {"mode": "full", "seconds": 12.5, "date": "2026-12-07 00:00 UTC"}}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_study_counts_reading_and_doing(tmp_path):
+    nb = nbformat.read(lesson(tmp_path / "98_x.ipynb", "X"), as_version=4)
+    numbers = nbtool.study(nb)
+    assert numbers["exercises"] == 1 and numbers["experiments"] == 1
+    assert numbers["prose_words"] == nbtool.count_words("\n".join(c.source for c in nb.cells
+                                                                  if c.cell_type == "markdown"))
+    expected = (numbers["prose_words"] / nbtool.PROSE_WPM + numbers["code_words"] / nbtool.CODE_WPM
+                + nbtool.EXERCISE_MIN + nbtool.EXPERIMENT_MIN)
+    assert numbers["minutes"] == pytest.approx(expected)
+    assert numbers["rounded"] % nbtool.ROUND_MIN == 0 and abs(numbers["rounded"] - expected) <= 2.5
+    assert nbtool.count_words("see [the docs](https://x.org/a b) — `x = 1`") == 5  # see, the, docs, x, 1: the URL is not read
+
+
+def test_update_readme_fills_the_study_column(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n\n| # | lesson | the idea | full mode | study |\n|---|---|---|---|---|\n"
+                      "| 98 | [X](notebooks/98_x.ipynb) | a \\| b | 3 min |  |\n| 99 | [Y](y) | c | 1 min | 20 min |\n\nend\n")
+    assert nbtool.update_readme({"98": 45, "99": 20}, readme) == ["98: (empty) -> 45 min"]
+    columns, rows = nbtool.lesson_table(readme.read_text())
+    assert rows["98"][1] == ["98", "[X](notebooks/98_x.ipynb)", "a \\| b", "3 min", "45 min"]
+    assert readme.read_text().endswith("| 99 | [Y](y) | c | 1 min | 20 min |\n\nend\n")
+    with pytest.raises(nbtool.RenderError, match="no row for lesson 97"):
+        nbtool.update_readme({"97": 5}, readme)
+
+
+def test_site_exports_pages_index_and_media(tmp_path, capsys):
+    source = tmp_path / "notebooks"
+    (source / "media").mkdir(parents=True)
+    (source / "media" / "pic.png").write_bytes(b"\x89PNG fake")
+    first = lesson(source / "98_first.ipynb", "First lesson")
+    second = lesson(source / "99_next.ipynb", "Next lesson")
+    out = tmp_path / "site"
+    assert nbtool.main(["site", str(out), "--notebooks", str(first), str(second)]) == 0
+    printed = capsys.readouterr().out
+    assert "2 lesson page(s)" in printed and "MB in all" in printed
+    index = (out / "index.html").read_text()
+    for page, title in (("98_first.html", "First lesson"), ("99_next.html", "Next lesson")):
+        assert f'<a href="{page}">{title}</a>' in index
+        assert (out / page).is_file()
+    assert "rendered 2026-12-07 00:00 UTC in 12.5 s" in index
+    assert (out / "media" / "pic.png").read_bytes() == b"\x89PNG fake"
+    page = (out / "98_first.html").read_text()
+    assert 'href="99_next.html"' in page and "99_next.ipynb" not in page  # lesson links point at pages
+    assert page.count('<details class="gan-course-solution">') == 1  # the hidden solution is folded
+    assert "hello" in page
+    # a folder the tool did not make is never replaced
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "keep.txt").write_text("x")
+    assert nbtool.main(["site", str(other), "--notebooks", str(first)]) == 2
+    assert "is not a site this tool made" in capsys.readouterr().err and (other / "keep.txt").exists()

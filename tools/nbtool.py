@@ -44,7 +44,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
@@ -200,6 +200,9 @@ def execute(path: Path, quick: bool, timeout: int, keep_checkpoints: bool = Fals
         except CellTimeoutError as error:
             raise RenderError(f"{path}: a cell ran longer than {timeout} s in {mode} mode "
                               f"(raise --timeout or shrink the cell)\n{error}") from None
+        except DeadKernelError as error:
+            raise RenderError(f"{path}: the kernel died in {mode} mode at cell {len(timings)} (out of memory?); "
+                              f"nothing was written.\n{error}") from None
         except CellExecutionError as error:
             index = len(timings)  # the failing cell is the one after the last that finished
             raise RenderError(f"{path}: cell {index} failed in {mode} mode; nothing was written. "
