@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from gan_course import plotting, runtime
+from gan_course.data import toy_text
 from gan_course.models import dcgan
 
 FONT, SMALL = 10, 9  # points; nothing smaller is drawn
@@ -157,8 +158,8 @@ def tensor_strides(shape=(2, 3, 4)) -> Figure:
     """``x = torch.arange(N).view(shape)``: the logical grid, the flat memory, the strides, and a transpose."""
     if not isinstance(shape, (tuple, list)) or len(shape) not in (2, 3):
         raise ValueError(f"shape must be a tuple of 2 or 3 sizes, got {shape!r}")
-    for d, size in enumerate(shape):
-        _check(f"shape[{d}]", size, 1, 6)
+    for d, size in enumerate(shape):  # the two swapped sizes ≥ 2, or the transpose would still be contiguous
+        _check(f"shape[{d}]", size, 1 if d < len(shape) - 2 else 2, 6)
     shape = tuple(shape)
     count = math.prod(shape)
     if count > 36:
@@ -196,16 +197,12 @@ def tensor_strides(shape=(2, 3, 4)) -> Figure:
     draw(5.4, cols, rows, lambda b, r, c: b * rows * cols + c * cols + r, f"t = x.transpose{swap}",
          f"shape {t_shape}, strides {t_strides}", "t")
 
-    # the flat memory, with one arc per stride from offset 0
+    # the flat memory, with one arrow per stride from offset 0
     cell_w = min(0.4, 9.4 / count)
     y_mem = 2.45
     _text(ax, 0.3, y_mem + 0.62, f"memory: one flat block of {count} numbers, shared by x and t (no copy)",
           FONT, ha="left", weight="bold")
-    for offset in range(count):
-        fill = offset_fill(offset)
-        ax.add_patch(Rectangle((0.3 + offset * cell_w, y_mem), cell_w, cell, fc=FILL.get(fill, fill), ec=EDGE,
-                               lw=0.8))
-        _text(ax, 0.3 + (offset + 0.5) * cell_w, y_mem + cell / 2, str(offset), SMALL)
+    _grid(ax, 0.3, y_mem + cell, 1, count, cell_w, lambda _, c: offset_fill(c), lambda _, c: c, cell_h=cell)
     for level, (name, stride) in enumerate(sorted(zip(names, strides), key=lambda p: p[1])):
         if stride < count:  # one arrow per stride, from offset 0 to the next index along that dimension
             y, end = y_mem - 0.2 - 0.3 * level, 0.3 + (stride + 0.5) * cell_w
@@ -219,8 +216,8 @@ def tensor_strides(shape=(2, 3, 4)) -> Figure:
     t_where = ", ".join(map(str, index[:-2] + (index[-1], index[-2])))
     notes = (
         f"offset of x[{bracket}] = {term};   x[{where}] = t[{t_where}] sits at {numbers} = {target}",
-        "transpose swaps two strides and moves no number: t is not contiguous, so t.view(…) raises and "
-        "t.reshape(…) copies",
+        "transpose swaps two strides and moves no number: t is not contiguous, so t.view(-1) raises and "
+        "t.reshape(-1) copies",
         f"reading t row by row visits offsets {', '.join(str(o) for o in _visit_order(t_shape, t_strides))}, …  "
         "(contiguous means 0, 1, 2, …)",
     )
@@ -284,7 +281,8 @@ def convolution_stride_padding(stride: int = 2, padding: int = 1, kernel: int = 
         _outline(ax, left + c * out_cell, top - (r + 1) * out_cell, out_cell, out_cell, ACCENT[n], lw=2.2)
     _text(ax, left + out * out_cell / 2, top - out * out_cell - 0.25, f"output {out}×{out}", FONT, weight="bold")
     unused = (padded - kernel) % stride
-    lines = [f"output size = ⌊(n + 2p − k)/s⌋ + 1 = ⌊({size} + 2·{padding} − {kernel})/{stride}⌋ + 1 = {out}",
+    numbers = f"⌊({size} + 2·{padding} − {kernel})/{stride}⌋ + 1"
+    lines = [f"output size = ⌊(n + 2p − k)/s⌋ + 1 = {numbers} = {out}",
              "rows and columns are counted in the padded input (0 = the first padding row)"]
     if unused:
         last = "the last padded row and column" if unused == 1 else f"the last {unused} padded rows and columns"
@@ -328,15 +326,14 @@ def multichannel_convolution(c_in: int = 3, c_out: int = 2, kernel: int = 3) -> 
         _text(ax, (0.3 + x_end - 0.4) / 2, y - 0.6, f"sum over all C_in = {c_in} input channels", SMALL,
               color=ACCENT[1], bbox=dict(fc="white", ec="none", pad=1))
     params = c_out * c_in * kernel * kernel + c_out
-    footer = (f"output y: (B, C_out, H′, W′) = (B, {c_out}, H′, W′).   One filter is C_in×k×k = {c_in}×{kernel}×"
-              f"{kernel}, not k×k.   Parameters: C_out·C_in·k·k + C_out = {c_out}·{c_in}·{kernel}·{kernel} + "
-              f"{c_out} = {params}",
+    footer = (f"output y: (B, C_out, H′, W′) = (B, {c_out}, H′, W′).   One filter is C_in×k×k = "
+              f"{c_in}×{kernel}×{kernel}, not k×k.   Parameters: C_out·C_in·k·k + C_out = "
+              f"{c_out}·{c_in}·{kernel}·{kernel} + {c_out} = {params}",
               "Convolving each channel on its own (no sum over c) is a different layer: groups=C_in, a depthwise "
               "convolution.")
     for k, line in enumerate(footer):
         _text(ax, 0.25, 0.75 - 0.38 * k, line, SMALL, ha="left")
     return fig
-
 
 
 # ---------------------------------------------------------------- lesson 05
@@ -386,7 +383,7 @@ def unrolled_rnn(steps: int = 4) -> Figure:
 
 
 def lstm_cell() -> Figure:
-    """One LSTM step: gates f, i, o (σ) and candidate g (tanh); c_t = f ⊙ c_(t−1) + i ⊙ g; h_t = o ⊙ tanh(c_t)."""
+    """One LSTM step: gates f, i, o (σ), candidate g (tanh); c_t = f ⊙ c_(t−1) + i ⊙ g; h_t = o ⊙ tanh(c_t)."""
     fig, ax = _canvas(10.0, 6.4)
     y_bus, y_gate, y_mul, y_cell = 2.15, 3.0, 3.85, 4.85
     cell_color = ACCENT[0]
@@ -437,8 +434,7 @@ def lstm_cell() -> Figure:
     return fig
 
 
-
-# ---------------------------------------------------------------- lessons 06 and 07
+# ---------------------------------------------------------------- lesson 06
 def _stack(ax, x, elements, residuals, y0=0.55, pitch=0.62):
     """Boxes bottom to top along x with arrows between; ``residuals`` are (from, to) index pairs bypassed on
     the left into a ⊕ at ``to``. Returns the y of every element."""
@@ -496,7 +492,7 @@ def transformer_block(dim: int = 64, num_heads: int = 4, hidden_dim: int = 128, 
     return fig
 
 
-
+# ---------------------------------------------------------------- lesson 07
 BERT_EXAMPLE = ("[CLS]", "the", "cat", "eats", "the", "apple", ".", "[SEP]", "the", "apple", "is", "gone", ".",
                 "[SEP]")
 BERT_SELECTED = {2: ("[MASK]", "mask"), 9: ("hat", "random"), 11: ("gone", "same")}  # position -> (input, outcome)
@@ -505,11 +501,12 @@ BERT_OUTCOMES = {"mask": ("#f4b6b6", "[MASK] in 80 %"), "random": ("#fbe3b5", "a
 
 
 def bert_masking() -> Figure:
-    """One pair [CLS] A [SEP] B [SEP]: segment ids, the 15 % selection, the 80/10/10 replacement, MLM and NSP targets."""
+    """A pair [CLS] A [SEP] B [SEP]: segment ids, the 15 % selection, 80/10/10 replacement, MLM and NSP targets."""
     fig, ax = _canvas(10.0, 5.9)
     count = len(BERT_EXAMPLE)
     left, cell, row_h = 1.75, (10.0 - 1.75 - 0.15) / count, 0.42
     second = BERT_EXAMPLE.index("[SEP]") + 1
+    ignored = str(toy_text.IGNORE_INDEX).replace("-", "−")  # the label F.cross_entropy skips
     rows = (
         ("tokens", lambda t: BERT_EXAMPLE[t], lambda t: "plain"),
         ("segment ids", lambda t: str(int(t >= second)), lambda t: "input" if t < second else "op"),
@@ -518,7 +515,7 @@ def bert_masking() -> Figure:
          else "plain"),
         ("model input", lambda t: BERT_SELECTED[t][0] if t in BERT_SELECTED else BERT_EXAMPLE[t],
          lambda t: BERT_OUTCOMES[BERT_SELECTED[t][1]][0] if t in BERT_SELECTED else "plain"),
-        ("MLM labels", lambda t: BERT_EXAMPLE[t] if t in BERT_SELECTED else "−100",
+        ("MLM labels", lambda t: BERT_EXAMPLE[t] if t in BERT_SELECTED else ignored,
          lambda t: "highlight" if t in BERT_SELECTED else FILL["note"]),
     )
     top = 4.55
@@ -538,10 +535,12 @@ def bert_masking() -> Figure:
         x = 2.45 + k * 2.35
         ax.add_patch(Rectangle((x, y - 0.12), 0.3, 0.24, fc=color, ec=EDGE, lw=0.6))
         _text(ax, x + 0.4, y, label, SMALL, ha="left")
+    words = sum(not token.startswith("[") for token in BERT_EXAMPLE)
+    targets = ", ".join(repr(BERT_EXAMPLE[t]) for t in sorted(BERT_SELECTED))
     notes = ("only words can be selected, never [CLS], [SEP] or [PAD]; this pair shows one selected word per outcome "
-             "(on average 15 % of 11 words ≈ 1.7)",
-             "MLM loss: cross-entropy at the selected positions only (label −100 = ignored); the model must "
-             "predict 'cat', 'apple', 'gone'",
+             f"(on average 15 % of {words} words ≈ {0.15 * words:.1f})",
+             f"MLM loss: cross-entropy at the selected positions only (label {ignored} = ignored); the model must "
+             f"predict {targets}",
              "NSP label 1 (IsNext): B is A's own second sentence; half the pairs get another story's B (label 0); "
              "predicted from h at [CLS]",
              "loss = MLM + NSP;  input embedding = token + position + segment, then LayerNorm")
@@ -604,7 +603,7 @@ def _feature_map(ax, x, y, size, channels):
 
 
 def dcgan_architecture(latent_dim: int = 64, base_channels: int = 32) -> Figure:
-    """G: z → linear → (2C, 7, 7) → transposed convs → tanh (1, 28, 28); D: strided convs, LeakyReLU(0.2) → logit.
+    """G: z → linear → (2C, 7, 7) → transposed convs → tanh (1, 28, 28); D: strided convs → a logit.
 
     Shapes follow ``models/dcgan.py``'s size formulas and constants (C = ``base_channels``, Z = ``latent_dim``).
     """
@@ -621,10 +620,12 @@ def dcgan_architecture(latent_dim: int = 64, base_channels: int = 32) -> Figure:
     rows = (
         (4.55, "generator G: ReLU inside, tanh output, BatchNorm everywhere except the output layer",
          [(0.55, (latent_dim,)), (3.35, (wide, start)), (5.95, (base_channels, up1)), (8.85, (1, up2), "image\nG(z)")],
-         [f"Linear {latent_dim}→{wide * start * start}, no bias\nBatchNorm1d, ReLU\nview as ({wide}, {start}, {start})",
+         [f"Linear {latent_dim}→{wide * start * start}, no bias\nBatchNorm1d, ReLU\n"
+          f"view as ({wide}, {start}, {start})",
           f"ConvTranspose2d\n{conv}\nBatchNorm2d, ReLU", f"ConvTranspose2d\n{conv}\ntanh: pixels in [−1, 1]"]),
         (1.65, "discriminator D: LeakyReLU(0.2), no pooling, no BatchNorm on the input layer, returns a logit",
-         [(0.85, (1, dcgan.IMAGE_SIZE), "real x\nor G(z)"), (3.75, (base_channels, down1)), (6.15, (wide, down2)), (9.05, ())],
+         [(0.85, (1, dcgan.IMAGE_SIZE), "real x\nor G(z)"), (3.75, (base_channels, down1)),
+          (6.15, (wide, down2)), (9.05, ())],
          [f"Conv2d\n{conv}\nLeakyReLU(0.2)", f"Conv2d\n{conv}\nBatchNorm2d, LeakyReLU(0.2)",
           f"flatten: (B, {flat})\nLinear {flat}→1"]),
     )
@@ -650,9 +651,10 @@ def dcgan_architecture(latent_dim: int = 64, base_channels: int = 32) -> Figure:
         for (_, right), (left, _), op in zip(edges, edges[1:], ops):
             _arrow(ax, (right + 0.08, y), (left - 0.08, y))
             _text(ax, (right + left) / 2, y + 0.72, op, SMALL, va="bottom")
-    _text(ax, 0.15, 0.25, f"Z = latent_dim = {latent_dim}, C = base_channels = {base_channels};  sizes: transposed "
-          f"conv (n − 1)·s − 2p + k: {start} → {up1} → {up2};  conv ⌊(n + 2p − k)/s⌋ + 1: {dcgan.IMAGE_SIZE} → "
-          f"{down1} → {down2}", SMALL, ha="left")
+    sizes = (f"transposed conv (n − 1)·s − 2p + k: {start} → {up1} → {up2};  conv ⌊(n + 2p − k)/s⌋ + 1: "
+             f"{dcgan.IMAGE_SIZE} → {down1} → {down2}")
+    _text(ax, 0.15, 0.25, f"Z = latent_dim = {latent_dim}, C = base_channels = {base_channels};  sizes: {sizes}",
+          SMALL, ha="left")
     return fig
 
 

@@ -80,7 +80,9 @@ def test_tensor_strides_match_torch():
         assert f"shape {tuple(x.shape)}, strides {x.stride()}" in shown
         assert f"shape {tuple(t.shape)}, strides {t.stride()}" in shown
         order = ", ".join(str(v) for v in t.reshape(-1)[:6].tolist())  # t read row by row, in memory offsets
-        assert f"visits offsets {order}" in shown
+        assert f"visits offsets {order}" in shown and not t.is_contiguous()
+        with pytest.raises(RuntimeError):
+            t.view(-1)  # as the figure says
     assert "12·1 + 4·1 + 1·2 = 18" in texts(diagrams.tensor_strides())
 
 
@@ -175,7 +177,8 @@ def test_dcgan_shapes_are_the_models(latent_dim, base_channels):
     for shape in shapes[:5]:  # G: (2C, 7, 7), (C, 14, 14), (1, 28, 28); D: (C, 14, 14), (2C, 7, 7)
         assert f"(B, {', '.join(map(str, shape))})" in shown, shape
     assert f"flatten: (B, {shapes[5][0]})" in shown
-    assert f"Linear {shapes[5][0]}→1" in shown and f"Linear {latent_dim}→{generator.project[0].out_features}" in shown
+    assert f"Linear {shapes[5][0]}→1" in shown
+    assert f"Linear {latent_dim}→{generator.project[0].out_features}" in shown
     defaults = inspect.signature(diagrams.dcgan_architecture).parameters
     model_defaults = inspect.signature(dcgan.DCGANGenerator).parameters
     assert all(defaults[n].default == model_defaults[n].default for n in ("latent_dim", "base_channels"))
@@ -187,6 +190,7 @@ def test_dcgan_shapes_are_the_models(latent_dim, base_channels):
     (diagrams.tensor_strides, {"shape": (2, 3, 4, 5)}, r"\(2, 3, 4, 5\)"),
     (diagrams.tensor_strides, {"shape": (6, 6, 6)}, "216"),
     (diagrams.tensor_strides, {"shape": (2, 0)}, r"shape\[1\].*0"),
+    (diagrams.tensor_strides, {"shape": (2, 3, 1)}, r"shape\[2\] must be an int >= 2, got 1"),
     (diagrams.convolution_stride_padding, {"stride": 0}, "stride.*0"),
     (diagrams.convolution_stride_padding, {"kernel": 5, "size": 2, "padding": 1}, "kernel=5"),
     (diagrams.convolution_stride_padding, {"padding": -1}, "padding.*-1"),
