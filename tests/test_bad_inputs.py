@@ -334,6 +334,10 @@ ROWS = [
      ["usage: ./course full notebooks/NN_name.ipynb"]),
     ("./course full 99_nope", lambda c: course("full", "notebooks/99_nope.ipynb"), LauncherError,
      ["no notebook 'notebooks/99_nope.ipynb'", "notebooks/00_", "ls notebooks/"]),
+    ("./course render (no notebook)", lambda c: course("render"), LauncherError,
+     ["usage: ./course render notebooks/NN_name.ipynb"]),
+    ("./course render 99_nope", lambda c: course("render", "notebooks/99_nope.ipynb"), LauncherError,
+     ["no notebook 'notebooks/99_nope.ipynb'", "notebooks/00_"]),
     ("./course nope", lambda c: course("nope"), LauncherError, ["unknown command 'nope'", "lab, test"]),
 ]
 

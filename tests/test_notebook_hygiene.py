@@ -131,6 +131,12 @@ def test_committed_render_is_complete(path):
     assert not silent, (f"{path.name}: cells {silent} print, display, plot or end in an expression but store no "
                         f"output; {render_hint(path)} (if such a cell really shows nothing, end its last line "
                         f"with ';' or drop the print)")
+    pictureless = [index for index, cell in code for output in cell.outputs
+                   if "<Figure size" in "".join(output.get("data", {}).get("text/plain", ""))
+                   and "image/png" not in output.get("data", {})]
+    assert not pictureless, (f"{path.name}: cells {pictureless} store a figure's repr ('<Figure size ...>') but no "
+                             f"picture: return a figure made through pyplot (plotting.new_figure) or display() it, "
+                             f"then {render_hint(path)}")
 
 
 def has_placeholder(source: str) -> bool:
