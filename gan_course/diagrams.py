@@ -397,8 +397,8 @@ def lstm_cell() -> Figure:
     _node(ax, 4.5, y_cell, 0.17, "+", "plain", FONT + 2, edge=cell_color)
     _arrow(ax, (4.67, y_cell), (8.6, y_cell), color=cell_color, lw=3)
     _text(ax, 8.95, y_cell, "$c_t$", FONT + 1)
-    _text(ax, 4.5, 5.22, r"cell state: $c_t = f \odot c_{t-1} + i \odot g$, an additive path: "
-          r"$\partial c_t/\partial c_{t-1} = f$ (no matrix, no tanh′)", SMALL, color=cell_color)
+    _text(ax, 4.5, 5.22, r"cell state: $c_t = f \odot c_{t-1} + i \odot g$; along this additive path "
+          r"$\partial c_t/\partial c_{t-1} = f$ (paths through the gates add more)", SMALL, color=cell_color)
     # inputs: h_(t−1) and x_t feed every gate
     _text(ax, 0.55, 2.35, "$h_{t-1}$", FONT + 1)
     _text(ax, 0.55, 1.95, "$x_t$", FONT + 1)
