@@ -5,6 +5,7 @@ import asyncio
 
 import pytest
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from gan_course import lab as lab_engine
 from gan_course.widgets import lab_views, mode_collapse_lab
@@ -184,3 +185,18 @@ def test_a_learning_rate_outside_the_slider_is_shown_not_clipped(ui):
     assert ui.controls["g_lr"].value == pytest.approx(0.5) and ui.lab.config.g_lr == 0.5
     ui.controls["d_steps"].value = 2  # another change must not clip g_lr
     assert ui.lab.config.g_lr == 0.5
+
+
+
+@pytest.mark.parametrize("loss", ["non-saturating", "lsgan"])
+def test_static_frame_colour_bar_label_clears_the_small_panels_and_modes_are_integers(loss):
+    run = lab_engine.ModeCollapseLab(lab_engine.LabConfig(**SMALL, loss=loss))
+    figure = lab_views.render(lab_views.LabFrames().frame(run))
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # places the labels
+    renderer = canvas.get_renderer()
+    warp, mass, losses_panel, colour_bar = figure.axes[1], figure.axes[2], figure.axes[3], figure.axes[5]
+    label_right = colour_bar.yaxis.label.get_window_extent(renderer).x1
+    assert colour_bar.get_ylabel() and all(label_right < tick.get_window_extent(renderer).x0
+                                           for panel in (warp, losses_panel) for tick in panel.get_yticklabels())
+    assert all(float(tick).is_integer() for tick in mass.get_xticks())

@@ -30,6 +30,7 @@ import traitlets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from gan_course import lab as lab_engine
 from gan_course import losses
@@ -180,11 +181,14 @@ def render(frame: dict, size: tuple = (11.0, 5.2), dpi: int = 90) -> Figure:
     """The frame as a Figure: the main panel (D's probability, points, trails, arrows), latent warp, mode mass,
     losses and metrics."""
     figure = Figure(figsize=size, dpi=dpi)
-    grid = figure.add_gridspec(2, 3, width_ratios=[2.3, 1, 1], wspace=0.35, hspace=0.55, left=0.05, right=0.98,
-                               top=0.9, bottom=0.1)
-    main = figure.add_subplot(grid[:, 0])
-    ax_warp, ax_mass = figure.add_subplot(grid[0, 1]), figure.add_subplot(grid[0, 2])
-    ax_loss, ax_metrics = figure.add_subplot(grid[1, 1]), figure.add_subplot(grid[1, 2])
+    # the main panel and its colour bar get their own column, set apart from the small panels so that the colour
+    # bar's label never runs into the y-tick labels of the losses panel
+    outer = figure.add_gridspec(1, 2, width_ratios=[2.3, 2.3], wspace=0.28, left=0.05, right=0.98, top=0.9,
+                                bottom=0.1)
+    small = outer[0, 1].subgridspec(2, 2, wspace=0.35, hspace=0.55)
+    main = figure.add_subplot(outer[0, 0])
+    ax_warp, ax_mass = figure.add_subplot(small[0, 0]), figure.add_subplot(small[0, 1])
+    ax_loss, ax_metrics = figure.add_subplot(small[1, 0]), figure.add_subplot(small[1, 1])
     bar = dict(ax=main, fraction=0.046, pad=0.03)
     e = frame["extent"]
     delta = frame.get("delta")
@@ -222,6 +226,7 @@ def render(frame: dict, size: tuple = (11.0, 5.2), dpi: int = 90) -> Figure:
         ax_mass.bar(np.arange(len(mass)), mass, color="tab:orange")
         ax_mass.axhline(1 / len(mass), color="k", ls="--", lw=1, label="uniform")
         ax_mass.set(ylim=(0, 1), title="mass per mode", xlabel="mode")
+        ax_mass.xaxis.set_major_locator(MaxNLocator(integer=True))  # modes are numbered 0 … K − 1
         ax_mass.legend(fontsize=7)
     else:
         ax_mass.set(title="no modes: a point cloud")
@@ -317,7 +322,8 @@ def animate(lab: lab_engine.ModeCollapseLab, steps: int, every: int, path: str |
     """Train ``lab`` for ``steps`` G steps, take a frame every ``every`` steps (and at step 0), export them.
 
     ``trails=False`` drops the trails: between frames far apart they would streak across the whole picture.
-    Lesson 10's committed animations: ``animate(ModeCollapseLab(preset("collapse")), 1500, 100, "collapse.gif")``."""
+    Lesson 10's committed animations (1000 × 480 px): ``animate(ModeCollapseLab(preset("collapse")), 1500, 100,
+    "collapse.gif", size=(10, 4.8), dpi=100)``."""
     frames, views = [], LabFrames()
     for _ in range(steps // every + 1):
         current, counts = lab.mode_report()
