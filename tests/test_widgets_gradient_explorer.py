@@ -77,3 +77,16 @@ def test_widget_redraws_when_a_control_changes():
     assert explorer.config() == deep_mlp.DeepMLPConfig(depth=12, width=32, activation="sigmoid", init="xavier",
                                                        norm="batchnorm", residual=True)
     assert explorer.norms == gradient_explorer.gradient_profile(explorer.config(), images, labels)
+
+
+@pytest.mark.parametrize("depth", [3, 6, 20])
+def test_layer_axis_has_integer_ticks_in_the_plot_and_the_widget(depth):
+    images, labels = batch(16)
+    config = deep_mlp.DeepMLPConfig(depth=depth, width=16)
+    fig = gradient_explorer.plot_gradient_profiles({"a": gradient_explorer.gradient_profile(config, images, labels)})
+    explorer = gradient_explorer.GradientExplorer(images, labels, config)
+    explorer.controls["activation"].value = "tanh"   # a redraw clears the axes: the locator must come back
+    for ax in (fig.axes[0], explorer.ax):
+        ax.figure.canvas.draw()
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks

@@ -17,6 +17,7 @@ import ipywidgets as widgets
 import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from gan_course import activations, diagnostics, plotting
 from gan_course.models import deep_mlp
@@ -65,6 +66,7 @@ def plot_gradient_profiles(profiles: Mapping[str, Sequence[float]], title: str =
         ax.plot(layers, [max(n, 1e-30) for n in norms], marker="o", markersize=3, label=name)
     ax.set_yscale("log")
     ax.set(xlabel="linear layer (1 = input side)", ylabel="‖∂L/∂W‖", title=title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # layers are counted: no 2.5 or 7.5 ticks
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return fig if fig is not None else ax.figure
