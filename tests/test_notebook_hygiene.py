@@ -187,7 +187,7 @@ def exercise_problems(cells) -> list[str]:
             problems.append(f"{where}: the hidden solution (cell {k + 3}) must end in "
                             f"`assert check_{number}(answer_{number})`")
     if len(numbers) < 2:
-        problems.append(f"the Exercises section has {len(numbers)} exercise(s) starting '**N.**'; write 2-4")
+        problems.append(f"the Exercises section has {len(numbers)} exercise(s) starting '**N.**'; write at least 2")
     experiments = [i for i, c in enumerate(cells) if c.cell_type == "markdown"
                    and c.source.lstrip().startswith("**Open experiment.**")]
     if not experiments:
