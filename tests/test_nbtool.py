@@ -16,6 +16,7 @@ spec.loader.exec_module(nbtool)
 
 SETUP = ("from gan_course import runtime\n"
          "runtime.seed_everything(0)\n"
+         "runtime.set_threads()\n"
          "steps = runtime.pick(full=30, quick=3)\n"
          "print(runtime.describe())")
 
