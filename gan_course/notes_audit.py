@@ -69,6 +69,23 @@ def _record(run: ReproRun, **values: float) -> None:
         run.history.setdefault(key, []).append(value)
 
 
+def _ring_repro(fixed: bool, steps: int, seed: int):
+    """The ring's G, D and sampler for a repro, and either the fix or a fresh random stream for the mistake.
+
+    Returns ``(generator, discriminator, sample_real, rng, ordinary)``: with ``fixed``, ``ordinary`` is the finished
+    alternating run (``gan_mistakes.train_repro``) and ``rng`` is None; otherwise every seed is reset and ``rng`` is
+    the generator's latent stream for the mistake's own loop.
+    """
+    generator, discriminator = gan_mistakes.toy_models(seed)
+    sample_real = _ring_sampler(seed)
+    if fixed:
+        config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, seed=seed)
+        return generator, discriminator, sample_real, None, gan_mistakes.train_repro(generator, discriminator,
+                                                                                      sample_real, config)
+    runtime.seed_everything(seed)
+    return generator, discriminator, sample_real, torch.Generator().manual_seed(seed), None
+
+
 def double_sigmoid(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
     """(f) the ring GAN with D's sigmoid output fed to BCE-with-logits (mistake) or D returning logits (fix)."""
     generator, discriminator = gan_mistakes.toy_models(seed)
@@ -80,13 +97,9 @@ def double_sigmoid(fixed: bool = False, steps: int = 1500, seed: int = 0) -> Rep
 
 def joint_optimizer(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
     """(g) one Adam over G and D minimising G_loss + D_loss (mistake), or the alternating two-optimizer loop (fix)."""
-    generator, discriminator = gan_mistakes.toy_models(seed)
-    sample_real = _ring_sampler(seed)
-    if fixed:
-        config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, seed=seed)
-        return gan_mistakes.train_repro(generator, discriminator, sample_real, config)
-    runtime.seed_everything(seed)
-    rng = torch.Generator().manual_seed(seed)
+    generator, discriminator, sample_real, rng, ordinary = _ring_repro(fixed, steps, seed)
+    if ordinary is not None:
+        return ordinary
     optimizer = gan_mistakes.make_optimizer([*generator.parameters(), *discriminator.parameters()], 1e-3, "adam")
     run = ReproRun()
     for step in range(steps):
@@ -129,13 +142,9 @@ def train_on_batch_to_one(fixed: bool = False, steps: int = 300, limit: int = 20
 
 def flag_left_off(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
     """(i) D frozen once with ``requires_grad_(False)`` and then "trained" (mistake), or frozen only in G's step."""
-    generator, discriminator = gan_mistakes.toy_models(seed)
-    sample_real = _ring_sampler(seed)
-    if fixed:
-        config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, seed=seed)
-        return gan_mistakes.train_repro(generator, discriminator, sample_real, config)
-    runtime.seed_everything(seed)
-    rng = torch.Generator().manual_seed(seed)
+    generator, discriminator, sample_real, rng, ordinary = _ring_repro(fixed, steps, seed)
+    if ordinary is not None:
+        return ordinary
     d_optimizer = gan_mistakes.make_optimizer(discriminator.parameters(), 1e-3, "adam")
     g_optimizer = gan_mistakes.make_optimizer(generator.parameters(), 1e-3, "adam")
     discriminator.requires_grad_(False)  # "discriminator.trainable = False", once, before the loop
@@ -160,13 +169,9 @@ def flag_left_off(fixed: bool = False, steps: int = 1500, seed: int = 0) -> Repr
 
 def separate_loops(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
     """(j) ``steps`` D updates, then ``steps`` G updates (mistake), or ``steps`` alternating pairs (fix)."""
-    generator, discriminator = gan_mistakes.toy_models(seed)
-    sample_real = _ring_sampler(seed)
-    if fixed:
-        config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, seed=seed)
-        return gan_mistakes.train_repro(generator, discriminator, sample_real, config)
-    runtime.seed_everything(seed)
-    rng = torch.Generator().manual_seed(seed)
+    generator, discriminator, sample_real, rng, ordinary = _ring_repro(fixed, steps, seed)
+    if ordinary is not None:
+        return ordinary
     d_optimizer = gan_mistakes.make_optimizer(discriminator.parameters(), 1e-3, "adam")
     g_optimizer = gan_mistakes.make_optimizer(generator.parameters(), 1e-3, "adam")
     run = ReproRun()
