@@ -84,12 +84,6 @@ class ImageGANConfig:
     def discriminator_lr(self) -> float:
         return self.g_lr if self.d_lr is None else self.d_lr
 
-    def resumable_with(self, other: "ImageGANConfig") -> bool:
-        """Same run except (perhaps) a larger step count: a checkpoint of ``other`` may continue as ``self``."""
-        mine, theirs = asdict(self), asdict(other)
-        mine.pop("steps"), theirs.pop("steps")
-        return mine == theirs and not (self.decay and self.steps != other.steps)
-
 
 class BatchSampler:
     """Batches of a tensor in a fresh seeded permutation each epoch; the position is (epoch, offset)."""
