@@ -185,8 +185,8 @@ def tensor_strides(shape=(2, 3, 4)) -> Figure:
         _text(ax, left, top + 0.42, subtitle, FONT, ha="left")
         for b in range(blocks):
             x0 = left + b * (n_cols * cell + 0.45)
-            _grid(ax, x0, top, n_rows, n_cols, cell, lambda r, c: offset_fill(offset_of(b, r, c)),
-                  lambda r, c: offset_of(b, r, c))
+            _grid(ax, x0, top, n_rows, n_cols, cell, lambda r, c, b=b: offset_fill(offset_of(b, r, c)),
+                  lambda r, c, b=b: offset_of(b, r, c))
             if blocks > 1:
                 _text(ax, x0 + n_cols * cell / 2, top - n_rows * cell - 0.2, f"{prefix}[{b}]", SMALL)
 
@@ -314,7 +314,7 @@ def multichannel_convolution(c_in: int = 3, c_out: int = 2, kernel: int = 3) -> 
             x0 = 0.3 + c * pair
             _box(ax, x0 + 0.28, y, 0.56, 0.56, f"x[{c}]", CHANNEL_FILL[c], SMALL)
             _text(ax, x0 + 0.75, y, "∗", 14)
-            _grid(ax, x0 + 0.95, y + kw / 2, kernel, kernel, kcell, lambda r, k: CHANNEL_FILL[c], lw=0.6)
+            _grid(ax, x0 + 0.95, y + kw / 2, kernel, kernel, kcell, lambda r, k, c=c: CHANNEL_FILL[c], lw=0.6)
             _text(ax, x0 + 0.95 + kw / 2, y - 0.4, f"W[{o}, {c}]", SMALL)
             _text(ax, x0 + pair - 0.22, y, "+", 14)
         x_end = 0.3 + c_in * pair
@@ -527,7 +527,7 @@ def bert_masking() -> Figure:
         _text(ax, (x0 + x1) / 2, top + 0.32, label, SMALL)
     for r, (label, text, fill) in enumerate(rows):
         _text(ax, 0.15, top - (r + 0.5) * row_h, label, SMALL, ha="left", weight="bold")
-        _grid(ax, left, top - r * row_h, 1, count, cell, lambda _, t: fill(t), lambda _, t: text(t), lw=0.6,
+        _grid(ax, left, top - r * row_h, 1, count, cell, lambda _, t, fill=fill: fill(t), lambda _, t, text=text: text(t), lw=0.6,
               cell_h=row_h)
     y = top - len(rows) * row_h - 0.35
     _text(ax, 0.15, y, "each selected word becomes", SMALL, ha="left")

@@ -63,7 +63,7 @@ def test_leaky_relu_units_are_inactive_but_never_dead():
 
 def test_saturation_of_tanh_and_sigmoid():
     # inputs ±10 saturate, 0 does not: 2 of 3 samples saturated on unit 0, unit 1 never (weight 0, bias 0)
-    for module, expected_mean in ((nn.Tanh(), None), (nn.Sigmoid(), None)):
+    for module in (nn.Tanh(), nn.Sigmoid()):
         model = nn.Sequential(fixed_layer([[10.0], [0.0]], [0.0, 0.0]), module)
         with diagnostics.ActivationRecorder(model) as recorder:
             model(torch.tensor([[-1.0], [0.0], [1.0]]))

@@ -18,9 +18,9 @@ def pins(lines):
 
 
 def test_requirements_are_exact_pins():
-    lines = [l.split("#")[0].strip() for l in (ROOT / "requirements.txt").read_text().splitlines()]
-    lines = [l for l in lines if l]
-    assert lines and all("==" in l for l in lines), f"every requirement must be pinned with ==: {lines}"
+    lines = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    lines = [line for line in lines if line]
+    assert lines and all("==" in line for line in lines), f"every requirement must be pinned with ==: {lines}"
     assert pins(lines)["torch"] == "2.13.0"
     assert "torchvision" not in pins(lines), "torchvision does not import with the CPU torch build used here"
 
@@ -40,6 +40,6 @@ def test_course_script_refuses_unknown_commands():
 def test_readme_quick_start_has_exactly_two_commands():
     readme = (ROOT / "README.md").read_text()
     block = readme.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
-    commands = [l.split("#")[0].strip() for l in block.strip().splitlines() if l.strip()]
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines() if line.strip()]
     assert commands == ["./course lab", "./course test"]
     assert "./course test" in (ROOT / ".ci" / "run").read_text(), "CI must call the README's test command"

@@ -49,7 +49,10 @@ def test_every_loss_trains_reproducibly(loss):
     def run():
         generator, discriminator, g_opt, d_opt = make(loss)
         config = gan_training.TrainConfig(steps=5, batch_size=32, loss=loss)
-        sampler = lambda n, rng=torch.Generator().manual_seed(1): toy2d.sample("ring-8", n, rng)
+        data_rng = torch.Generator().manual_seed(1)
+
+        def sampler(n):
+            return toy2d.sample("ring-8", n, data_rng)
         return gan_training.train_gan(generator, discriminator, sampler, g_opt, d_opt, config,
                                       rng=torch.Generator().manual_seed(2))
     first, second = run(), run()

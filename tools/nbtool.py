@@ -594,9 +594,9 @@ def export_site(paths: list[Path], outdir: Path) -> dict:
              f"figure is what a learner sees running it. <b>Full mode</b> is the compute time on 2 CPU cores; "
              f"<b>study</b> is reading plus exercises.</p>\n<table>\n<tr><th>#</th><th>lesson</th><th>the idea"
              f"</th><th>full mode</th><th>study</th><th></th></tr>\n" + "\n".join(rows) + "\n</table>\n"
-             f"<p class=\"note\">Exported with nbconvert from the committed notebooks (no execution). Hidden "
-             f"solutions are folded: click to open. Run the lessons yourself with <code>./course lab</code>.</p>"
-             f"\n</body></html>\n")
+             "<p class=\"note\">Exported with nbconvert from the committed notebooks (no execution). Hidden "
+             "solutions are folded: click to open. Run the lessons yourself with <code>./course lab</code>.</p>"
+             "\n</body></html>\n")
     (outdir / "index.html").write_text(index)
     size = sum(f.stat().st_size for f in outdir.rglob("*") if f.is_file())
     return {"pages": len(lessons), "media": len(media), "bytes": size, "unrendered": unrendered}
