@@ -56,17 +56,12 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
     _check_data(images, labels, "accuracy")
     runtime.check_positive(batch_size=batch_size)
     device = _device_of(model)
-    was_training = model.training
-    model.eval()
     correct = 0
-    try:
-        with torch.no_grad():
-            for start in range(0, len(images), batch_size):
-                logits = model(images[start:start + batch_size].to(device))  # (b, K)
-                predicted = logits.argmax(dim=1).cpu()  # (b, K) -> (b,)
-                correct += int((predicted == labels[start:start + batch_size].long()).sum())
-    finally:
-        model.train(was_training)
+    with torch.no_grad(), runtime.evaluating(model):
+        for start in range(0, len(images), batch_size):
+            logits = model(images[start:start + batch_size].to(device))  # (b, K)
+            predicted = logits.argmax(dim=1).cpu()  # (b, K) -> (b,)
+            correct += int((predicted == labels[start:start + batch_size].long()).sum())
     return correct / len(images)
 
 

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_course import checkpoints
+from gan_course import checkpoints, runtime
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (1, 28, 28)
@@ -170,10 +170,8 @@ def _matching_head(classifier: nn.Module, probe: Tensor) -> nn.Module | None:
 def classify(classifier: nn.Module, images: Tensor, batch_size: int = 1000) -> tuple[Tensor, Tensor]:
     """Penultimate features (N, D) and predicted classes (N,) from ``classifier`` (eval mode, batched)."""
     _check_images(images)
-    was_training = classifier.training
-    classifier.eval()
     features, predicted = [], []
-    try:
+    with runtime.evaluating(classifier):
         head = _matching_head(classifier, images[:2].float())
         for start in range(0, images.shape[0], batch_size):
             batch = images[start:start + batch_size].float()
@@ -181,8 +179,6 @@ def classify(classifier: nn.Module, images: Tensor, batch_size: int = 1000) -> t
             logits = head(batch_features) if head is not None else classifier(batch)  # (b, K)
             features.append(batch_features)
             predicted.append(logits.argmax(dim=1))  # (b, K) -> (b,)
-    finally:
-        classifier.train(was_training)
     return torch.cat(features), torch.cat(predicted)
 
 
@@ -192,15 +188,11 @@ def generate(generator: nn.Module, count: int, seed: int = 0, batch_size: int = 
     if not isinstance(count, int) or count < 1:
         raise ValueError(f"count must be a positive int, got {count!r}")
     rng = torch.Generator().manual_seed(seed)
-    was_training = generator.training
-    generator.eval()
-    try:
+    with runtime.evaluating(generator):
         # all the noise at once, so the images do not depend on batch_size
         z = generator.sample_latent(count, rng) if hasattr(generator, "sample_latent") else \
             torch.randn(count, generator.latent_dim, generator=rng)  # (N, Z)
         images = [generator(z[start:start + batch_size]).cpu() for start in range(0, count, batch_size)]
-    finally:
-        generator.train(was_training)
     return torch.cat(images)
 
 

@@ -59,12 +59,10 @@ class ImageMLPGenerator(nn.Module):
 
     def __init__(self, latent_dim: int = 32, width: int = 128, output_activation: str = "tanh"):
         super().__init__()
-        if output_activation not in OUTPUT_ACTIVATIONS:
-            raise ValueError(f"unknown output activation {output_activation!r}; choose one of "
-                             f"{sorted(OUTPUT_ACTIVATIONS)}")
+        activation = runtime.lookup(OUTPUT_ACTIVATIONS, output_activation, "output activation")
         self.latent_dim, self.output_activation = latent_dim, output_activation
         self.net = nn.Sequential(nn.Linear(latent_dim, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
-                                 nn.Linear(width, IMAGE_SIDE * IMAGE_SIDE), OUTPUT_ACTIVATIONS[output_activation]())
+                                 nn.Linear(width, IMAGE_SIDE * IMAGE_SIDE), activation())
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
@@ -130,8 +128,7 @@ class ReproConfig:
         losses.get_loss(self.loss)
         for name, allowed in (("optimizer", OPTIMIZERS), ("generator_target", GENERATOR_TARGETS),
                               ("generator_update", GENERATOR_UPDATES)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name}={getattr(self, name)!r} is not one of {allowed}")
+            runtime.lookup(allowed, getattr(self, name), name)
         for name in ("steps", "batch_size", "d_steps"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
@@ -153,11 +150,10 @@ class ReproRun:
 
 
 def make_optimizer(parameters, lr: float, kind: str) -> torch.optim.Optimizer:
-    if kind == "adam":
+    """Adam with the GAN betas (0.5, 0.999), or plain SGD."""
+    if runtime.lookup(OPTIMIZERS, kind, "optimizer") == "adam":
         return torch.optim.Adam(parameters, lr=lr, betas=(0.5, 0.999))
-    if kind == "sgd":
-        return torch.optim.SGD(parameters, lr=lr)
-    raise ValueError(f"optimizer {kind!r} is not one of {OPTIMIZERS}")
+    return torch.optim.SGD(parameters, lr=lr)
 
 
 def _gradient_norm(module: nn.Module) -> float:
@@ -241,10 +237,8 @@ def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Cal
     except gan_training.NaNLossError as err:
         run.error = str(err)
         return run
-    with torch.no_grad():
-        generator.eval()
+    with torch.no_grad(), runtime.evaluating(generator):
         run.samples = generator(gan_training.sample_latent(generator, sample_count, rng))
-        generator.train()
     return run
 
 

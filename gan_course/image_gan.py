@@ -29,9 +29,7 @@ PRECISIONS = ("auto", *gan_training.PRECISIONS)
 
 
 def check_precision(precision: str) -> str:
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; choose one of {list(PRECISIONS)}")
-    return precision
+    return runtime.lookup(PRECISIONS, precision, "precision")
 
 
 def resolve_precision(precision: str, device: torch.device | str = "cpu") -> str:
@@ -162,12 +160,8 @@ def fixed_noise(generator: nn.Module, config: ImageGANConfig) -> Tensor:
 @torch.no_grad()
 def draw_grid(generator: nn.Module, noise: Tensor) -> Tensor:
     """Samples from ``noise`` in eval mode (BatchNorm running statistics), training mode restored after."""
-    was_training = generator.training
-    generator.eval()
-    try:
+    with runtime.evaluating(generator):
         return generator(noise).cpu().contiguous()
-    finally:
-        generator.train(was_training)
 
 
 def _state(run: TrainingRun, rng: torch.Generator, sampler: BatchSampler, schedulers) -> dict:
@@ -398,6 +392,5 @@ RECIPES: dict[str, Recipe] = {
 
 def checkpoint_name(recipe: str) -> str:
     """The checkpoint stem a lesson uses for a recipe (``dcgan_fashion`` for lesson 11, ``stable_<name>`` in 12)."""
-    if recipe not in RECIPES:
-        raise ValueError(f"unknown recipe {recipe!r}; choose one of {list(RECIPES)}")
+    runtime.lookup(RECIPES, recipe, "recipe")
     return "dcgan_fashion" if recipe == "dcgan" else f"stable_{recipe}"

@@ -57,11 +57,8 @@ def _ring_sampler(seed: int):
 
 
 def _samples(generator: nn.Module, count: int, seed: int) -> torch.Tensor:
-    with torch.no_grad():
-        generator.eval()
-        samples = generator(gan_training.sample_latent(generator, count, torch.Generator().manual_seed(seed + 7)))
-        generator.train()
-    return samples
+    with torch.no_grad(), runtime.evaluating(generator):
+        return generator(gan_training.sample_latent(generator, count, torch.Generator().manual_seed(seed + 7)))
 
 
 def _record(run: ReproRun, **values: float) -> None:
@@ -69,21 +66,20 @@ def _record(run: ReproRun, **values: float) -> None:
         run.history.setdefault(key, []).append(value)
 
 
-def _ring_repro(fixed: bool, steps: int, seed: int):
-    """The ring's G, D and sampler for a repro, and either the fix or a fresh random stream for the mistake.
+def _ring_repro(fixed: bool, steps: int, seed: int, mistake) -> ReproRun:
+    """A repro on the ring: its G, D and sampler, then the fix or the mistake.
 
-    Returns ``(generator, discriminator, sample_real, rng, ordinary)``: with ``fixed``, ``ordinary`` is the finished
-    alternating run (``gan_mistakes.train_repro``) and ``rng`` is None; otherwise every seed is reset and ``rng`` is
-    the generator's latent stream for the mistake's own loop.
+    With ``fixed``, the ordinary alternating run (``gan_mistakes.train_repro``, both learning rates 1e-3);
+    otherwise every seed is reset and ``mistake(generator, discriminator, sample_real, rng, steps, seed)`` runs the
+    mistake's own loop, ``rng`` being the generator's latent stream.
     """
     generator, discriminator = gan_mistakes.toy_models(seed)
     sample_real = _ring_sampler(seed)
     if fixed:
         config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, seed=seed)
-        return generator, discriminator, sample_real, None, gan_mistakes.train_repro(generator, discriminator,
-                                                                                      sample_real, config)
+        return gan_mistakes.train_repro(generator, discriminator, sample_real, config)
     runtime.seed_everything(seed)
-    return generator, discriminator, sample_real, torch.Generator().manual_seed(seed), None
+    return mistake(generator, discriminator, sample_real, torch.Generator().manual_seed(seed), steps, seed)
 
 
 def double_sigmoid(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
@@ -95,11 +91,8 @@ def double_sigmoid(fixed: bool = False, steps: int = 1500, seed: int = 0) -> Rep
     return gan_mistakes.train_repro(generator, discriminator, _ring_sampler(seed), config)
 
 
-def joint_optimizer(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
-    """(g) one Adam over G and D minimising G_loss + D_loss (mistake), or the alternating two-optimizer loop (fix)."""
-    generator, discriminator, sample_real, rng, ordinary = _ring_repro(fixed, steps, seed)
-    if ordinary is not None:
-        return ordinary
+def _joint_optimizer_mistake(generator: nn.Module, discriminator: nn.Module, sample_real, rng: torch.Generator,
+                             steps: int, seed: int) -> ReproRun:
     optimizer = gan_mistakes.make_optimizer([*generator.parameters(), *discriminator.parameters()], 1e-3, "adam")
     run = ReproRun()
     for step in range(steps):
@@ -118,6 +111,11 @@ def joint_optimizer(fixed: bool = False, steps: int = 1500, seed: int = 0) -> Re
     return run
 
 
+def joint_optimizer(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
+    """(g) one Adam over G and D minimising G_loss + D_loss (mistake), or the alternating two-optimizer loop (fix)."""
+    return _ring_repro(fixed, steps, seed, _joint_optimizer_mistake)
+
+
 def train_on_batch_to_one(fixed: bool = False, steps: int = 300, limit: int = 2000, seed: int = 0) -> ReproRun:
     """(h) an image MLP G regressed onto the target 1 with no D (mistake), or trained through D (fix)."""
     generator, discriminator = gan_mistakes.image_models("tanh", seed)
@@ -129,7 +127,7 @@ def train_on_batch_to_one(fixed: bool = False, steps: int = 300, limit: int = 20
     rng = torch.Generator().manual_seed(seed)
     optimizer = gan_mistakes.make_optimizer(generator.parameters(), 5e-4, "adam")
     run = ReproRun()
-    for step in range(steps):
+    for _ in range(steps):
         images = generator(gan_training.sample_latent(generator, 128, rng))
         loss = F.mse_loss(images, torch.ones_like(images))  # train_on_batch(noise, 1) with a squared error
         optimizer.zero_grad(set_to_none=True)
@@ -140,11 +138,8 @@ def train_on_batch_to_one(fixed: bool = False, steps: int = 300, limit: int = 20
     return run
 
 
-def flag_left_off(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
-    """(i) D frozen once with ``requires_grad_(False)`` and then "trained" (mistake), or frozen only in G's step."""
-    generator, discriminator, sample_real, rng, ordinary = _ring_repro(fixed, steps, seed)
-    if ordinary is not None:
-        return ordinary
+def _flag_left_off_mistake(generator: nn.Module, discriminator: nn.Module, sample_real, rng: torch.Generator,
+                           steps: int, seed: int) -> ReproRun:
     d_optimizer = gan_mistakes.make_optimizer(discriminator.parameters(), 1e-3, "adam")
     g_optimizer = gan_mistakes.make_optimizer(generator.parameters(), 1e-3, "adam")
     discriminator.requires_grad_(False)  # "discriminator.trainable = False", once, before the loop
@@ -167,15 +162,17 @@ def flag_left_off(fixed: bool = False, steps: int = 1500, seed: int = 0) -> Repr
     return run
 
 
-def separate_loops(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
-    """(j) ``steps`` D updates, then ``steps`` G updates (mistake), or ``steps`` alternating pairs (fix)."""
-    generator, discriminator, sample_real, rng, ordinary = _ring_repro(fixed, steps, seed)
-    if ordinary is not None:
-        return ordinary
+def flag_left_off(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
+    """(i) D frozen once with ``requires_grad_(False)`` and then "trained" (mistake), or frozen only in G's step."""
+    return _ring_repro(fixed, steps, seed, _flag_left_off_mistake)
+
+
+def _separate_loops_mistake(generator: nn.Module, discriminator: nn.Module, sample_real, rng: torch.Generator,
+                            steps: int, seed: int) -> ReproRun:
     d_optimizer = gan_mistakes.make_optimizer(discriminator.parameters(), 1e-3, "adam")
     g_optimizer = gan_mistakes.make_optimizer(generator.parameters(), 1e-3, "adam")
     run = ReproRun()
-    for step in range(steps):  # loop 1: D only, against the untrained G
+    for _ in range(steps):  # loop 1: D only, against the untrained G
         d_stats = gan_training.discriminator_step(generator, discriminator, d_optimizer, sample_real(128), rng=rng)
         _record(run, d_loss=d_stats["d_loss"], fake_prob=torch.sigmoid(torch.tensor(d_stats["fake_logit"])).item())
     for step in range(steps):  # loop 2: G only, against the D that loop 1 left behind
@@ -185,6 +182,11 @@ def separate_loops(fixed: bool = False, steps: int = 1500, seed: int = 0) -> Rep
         _record(run, g_loss=g_stats["g_loss"], fake_prob=torch.sigmoid(fake_logit).item())
     run.samples = _samples(generator, 1000, seed)
     return run
+
+
+def separate_loops(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
+    """(j) ``steps`` D updates, then ``steps`` G updates (mistake), or ``steps`` alternating pairs (fix)."""
+    return _ring_repro(fixed, steps, seed, _separate_loops_mistake)
 
 
 def same_batch(fixed: bool = False, steps: int = 500, limit: int = 5000, batch_size: int = 64,

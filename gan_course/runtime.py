@@ -10,6 +10,7 @@ import math
 import os
 import random
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -54,6 +55,30 @@ def check_positive(**sizes) -> None:
     for name, value in sizes.items():
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def lookup(registry, name, what: str):
+    """``registry[name]`` for a dict registry (``name`` itself for a tuple of allowed values); an unknown ``name``
+    raises ``ValueError: unknown <what> 'name'; choose one of [...]``, listing the allowed names in the registry's
+    own order. The one check behind every "pick a name" argument of the course."""
+    if name not in registry:
+        raise ValueError(f"unknown {what} {name!r}; choose one of {list(registry)}")
+    return registry[name] if isinstance(registry, dict) else name
+
+
+@contextmanager
+def evaluating(*modules: torch.nn.Module, training: bool = False):
+    """``with runtime.evaluating(model):`` runs the block with every module in eval mode (dropout off, BatchNorm
+    on running statistics), then gives each one back its own previous train/eval mode, also after an error.
+    ``training=True`` switches them to train mode instead (a training loop that restores the caller's mode)."""
+    previous = [module.training for module in modules]
+    for module in modules:
+        module.train(training)
+    try:
+        yield
+    finally:
+        for module, was_training in zip(modules, previous):
+            module.train(was_training)
 
 
 def pick(full, quick):

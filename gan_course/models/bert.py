@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gan_course import runtime
 from gan_course.models import transformer
 
 IGNORE_INDEX = -100  # MLM labels at positions that were not selected
@@ -114,11 +115,9 @@ def evaluate(model: ToyBert, batch: dict[str, torch.Tensor], mlm_inputs: torch.T
     selected = mlm_labels != IGNORE_INDEX
     if not selected.any():
         raise ValueError("no position is selected in mlm_labels; nothing to evaluate")
-    was_training = model.training
-    model.eval()
-    masked = model(mlm_inputs, batch["segments"], batch["padding_mask"])
-    clean = model(batch["tokens"], batch["segments"], batch["padding_mask"])
-    model.train(was_training)
+    with runtime.evaluating(model):
+        masked = model(mlm_inputs, batch["segments"], batch["padding_mask"])
+        clean = model(batch["tokens"], batch["segments"], batch["padding_mask"])
     targets = mlm_labels[selected]
     return {
         "mlm_accuracy": (masked.mlm_logits[selected].argmax(-1) == targets).float().mean().item(),

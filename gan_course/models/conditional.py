@@ -172,10 +172,6 @@ def train_conditional_gan(generator: nn.Module, discriminator: nn.Module, images
 @torch.no_grad()
 def generate(generator: nn.Module, labels: torch.Tensor, seed: int = 0) -> torch.Tensor:
     """Images for the given labels (B,) from a seeded noise stream, with G in eval mode: (B, C, 28, 28)."""
-    was_training = generator.training
-    generator.eval()
-    try:
+    with runtime.evaluating(generator):
         z = generator.sample_latent(labels.shape[0], torch.Generator().manual_seed(seed))
         return generator(z, labels)
-    finally:
-        generator.train(was_training)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from gan_course import runtime
+
 
 def fill_blank(model, tokenizer, sentence: str, top_k: int = 5) -> list[tuple[str, float]]:
     """The ``top_k`` most likely words for the single ``[MASK]`` in ``sentence``, as (word, probability).
@@ -27,11 +29,8 @@ def fill_blank(model, tokenizer, sentence: str, top_k: int = 5) -> list[tuple[st
     if len(ids) > model.config.max_len:
         raise ValueError(f"the sentence needs {len(ids)} tokens but the model takes at most {model.config.max_len}")
     tokens = torch.tensor([ids])  # (1, T)
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
+    with torch.no_grad(), runtime.evaluating(model):
         logits = model(tokens, torch.tensor([segments])).mlm_logits[0, ids.index(tokenizer.mask_id)]  # (V,)
-    model.train(was_training)
     probabilities = torch.softmax(logits, dim=-1)
     probabilities[list(tokenizer.special_ids)] = -1.0  # rank words only
     top = probabilities.topk(min(top_k, tokenizer.vocab_size - len(tokenizer.special_ids)))
