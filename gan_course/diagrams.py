@@ -14,7 +14,7 @@ import math
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from gan_course import plotting, runtime
+from gan_course import conv_arithmetic, plotting, runtime
 from gan_course.data import toy_text
 from gan_course.models import dcgan
 
@@ -238,11 +238,6 @@ def _visit_order(shape, strides, count=6):
 
 
 # ---------------------------------------------------------------- lesson 04
-def _conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """``⌊(n + 2p − k)/s⌋ + 1`` (dilation 1), the size the diagram draws; ``nn.Conv2d`` agrees (tested)."""
-    return (size + 2 * padding - kernel) // stride + 1
-
-
 def convolution_stride_padding(stride: int = 2, padding: int = 1, kernel: int = 3, size: int = 5) -> Figure:
     """The padded input, the kernel window of successive outputs, and ⌊(n + 2p − k)/s⌋ + 1 with the numbers."""
     _check("stride", stride, 1, 4)
@@ -252,7 +247,7 @@ def convolution_stride_padding(stride: int = 2, padding: int = 1, kernel: int = 
     padded = size + 2 * padding
     if kernel > padded:
         raise ValueError(f"kernel={kernel} is larger than the padded input n + 2p = {size} + 2·{padding} = {padded}")
-    out = _conv_output_size(size, kernel, stride, padding)
+    out = conv_arithmetic.conv_output_size(size, kernel, stride, padding)  # ⌊(n + 2p − k)/s⌋ + 1
     positions = [(0, c) for c in range(min(out, 3))] + ([(1, 0)] if out > 1 else [])
     panel = 1.95
     cell = min(0.24, 1.7 / padded)

@@ -23,7 +23,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gan_course import runtime
+from gan_course import conv_arithmetic, runtime
+from gan_course.models.mlp import parameter_count as count_parameters  # noqa: F401  (the one counter, lesson 01)
 
 IMAGE_SIZE = 28
 START_SIZE = 7  # spatial size after the projection; two stride-2 upsamplings reach 28
@@ -31,13 +32,13 @@ KERNEL, STRIDE, PADDING = 4, 2, 1
 
 
 def transposed_conv_size(size: int, kernel: int = KERNEL, stride: int = STRIDE, padding: int = PADDING) -> int:
-    """Output size of ``nn.ConvTranspose2d``: (n − 1)·s − 2p + k."""
-    return (size - 1) * stride - 2 * padding + kernel
+    """Output size of ``nn.ConvTranspose2d``: (n − 1)·s − 2p + k (``conv_arithmetic``, with DCGAN's defaults)."""
+    return conv_arithmetic.conv_transpose_output_size(size, kernel, stride, padding)
 
 
 def conv_size(size: int, kernel: int = KERNEL, stride: int = STRIDE, padding: int = PADDING) -> int:
-    """Output size of ``nn.Conv2d``: ⌊(n + 2p − k)/s⌋ + 1."""
-    return (size + 2 * padding - kernel) // stride + 1
+    """Output size of ``nn.Conv2d``: ⌊(n + 2p − k)/s⌋ + 1 (``conv_arithmetic``, with DCGAN's defaults)."""
+    return conv_arithmetic.conv_output_size(size, kernel, stride, padding)
 
 
 class DCGANGenerator(nn.Module):
@@ -104,11 +105,6 @@ class DCGANDiscriminator(nn.Module):
             raise ValueError(f"DCGANDiscriminator expects images of shape (B, {self.in_channels}, {IMAGE_SIZE}, "
                              f"{IMAGE_SIZE}) in [-1, 1], got {tuple(x.shape)}")
         return self.head(self.features(x)).squeeze(1)  # (B, 2C*49) -> (B, 1) -> (B,)
-
-
-def count_parameters(module: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
 INIT_STD = 0.02  # Radford et al. (2016): "all weights were initialized from a zero-centered Normal, std 0.02"

@@ -152,7 +152,9 @@ class MLP(nn.Module):
 
 
 def parameter_count(model: nn.Module, trainable_only: bool = True) -> int:
-    """Number of scalar parameters in ``model`` (only those with requires_grad when ``trainable_only``)."""
+    """Number of scalar parameters in ``model`` (only those with requires_grad when ``trainable_only``).
+
+    The course's one parameter counter: ``dcgan`` and ``transformer`` export it as ``count_parameters``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
