@@ -18,6 +18,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from gan_course import runtime
+
 LEAKY_SLOPE = 0.2  # the slope of every GAN discriminator in this course, after DCGAN; nn.LeakyReLU defaults to 0.01
 ELU_ALPHA = 1.0  # nn.ELU's default alpha
 INV_SQRT_2 = 1.0 / math.sqrt(2.0)
@@ -129,9 +131,7 @@ HIDDEN_ACTIVATIONS = tuple(name for name, act in ACTIVATIONS.items() if act.elem
 
 def get(name: str) -> Activation:
     """The registry entry for ``name``; an unknown name raises a ValueError listing the allowed ones."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name]
+    return runtime.lookup(ACTIVATIONS, name, "activation")
 
 
 def name_of(module: nn.Module) -> str | None:

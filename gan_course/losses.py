@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gan_course import runtime
+
 
 def _bce_discriminator(real_logits: Tensor, fake_logits: Tensor, real_target=1.0, fake_target=0.0) -> Tensor:
     """BCE on logits with (possibly soft) targets: −E[t log D(x) + (1−t) log(1−D(x))] over real and fake."""
@@ -120,6 +122,4 @@ GAN_LOSSES: dict[str, GANLoss] = {
 
 def get_loss(name: str) -> GANLoss:
     """Look a loss family up by name; unknown names list the allowed ones."""
-    if name not in GAN_LOSSES:
-        raise ValueError(f"unknown GAN loss {name!r}; choose one of {list(GAN_LOSSES)}")
-    return GAN_LOSSES[name]
+    return runtime.lookup(GAN_LOSSES, name, "GAN loss")

@@ -17,6 +17,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
+from gan_course import runtime
+
 MOMENTUM = 0.9
 ADAMW_WEIGHT_DECAY = 0.01
 
@@ -78,18 +80,15 @@ def get_surface(surface) -> Surface:
     """A ``Surface`` from itself or its name; an unknown name raises a ValueError listing the allowed ones."""
     if isinstance(surface, Surface):
         return surface
-    if surface not in SURFACES:
-        raise ValueError(f"unknown surface {surface!r}; choose one of {sorted(SURFACES)}")
-    return SURFACES[surface]
+    return runtime.lookup(SURFACES, surface, "surface")
 
 
 def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
     """``OPTIMIZERS[name](params, lr)`` with a clear error for an unknown name or a bad learning rate."""
-    if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {sorted(OPTIMIZERS)}")
+    make = runtime.lookup(OPTIMIZERS, name, "optimizer")
     if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
         raise ValueError(f"learning rate for {name!r} must be a positive finite number, got {lr!r}")
-    return OPTIMIZERS[name](params, lr)
+    return make(params, lr)
 
 
 def descend(optimizer_name: str, surface, start: Sequence[float], steps: int, lr: float) -> dict:
@@ -153,8 +152,7 @@ def bilinear_game(method: str, steps: int, lr: float, start: Sequence[float] = (
     optimistic    step with 2 g_t − g_(t−1), the gradient extrapolated from the last one;
     adam          simultaneous steps by two ``torch.optim.Adam(betas=betas)`` optimizers, as in DCGAN training.
     """
-    if method not in GAME_METHODS:
-        raise ValueError(f"unknown game method {method!r}; choose one of {list(GAME_METHODS)}")
+    runtime.lookup(GAME_METHODS, method, "game method")
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
     if not (isinstance(lr, (int, float)) and lr > 0):

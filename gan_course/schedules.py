@@ -99,9 +99,7 @@ SCHEDULES = {"cosine": WarmupCosine, "step": WarmupStep, "exponential": WarmupEx
 
 def make(name: str, **kwargs):
     """Build a schedule by name: ``make("cosine", warmup_steps=100, total_steps=1000)``."""
-    if name not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; choose one of {sorted(SCHEDULES)}")
-    return SCHEDULES[name](**kwargs)
+    return runtime.lookup(SCHEDULES, name, "schedule")(**kwargs)
 
 
 def factors(schedule, steps: int) -> list[float]:

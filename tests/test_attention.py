@@ -172,5 +172,5 @@ def test_only_the_learned_embedding_has_parameters():
     learned(torch.zeros(1, 4, 8)).sum().backward()
     grad = learned.embedding.weight.grad
     assert grad[:4].abs().sum() > 0 and grad[4:].abs().sum() == 0, "only the used positions get gradient"
-    with pytest.raises(ValueError, match="not one of"):
+    with pytest.raises(ValueError, match="unknown positional encoding 'rotary'; choose one of"):
         attention.positional_encoding("rotary", 10, 8)

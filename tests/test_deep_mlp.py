@@ -32,8 +32,8 @@ def test_wrong_input_shape_is_named():
     ("width", 2.5, "width must be a positive int"),
     ("activation", "softmax", "not a hidden-layer activation"),
     ("activation", "swish", "choose one of"),
-    ("init", "orthogonal", "init 'orthogonal' is not one of"),
-    ("norm", "groupnorm", "norm 'groupnorm' is not one of"),
+    ("init", "orthogonal", "unknown DeepMLPConfig.init 'orthogonal'; choose one of"),
+    ("norm", "groupnorm", "unknown DeepMLPConfig.norm 'groupnorm'; choose one of"),
     ("residual", "yes", "residual must be True or False"),
     ("input_size", -1, "input_size must be a positive int"),
 ])

@@ -30,7 +30,7 @@ def test_the_generator_makes_batches_reproducible(task):
 
 
 def test_bad_arguments_raise_clear_errors():
-    with pytest.raises(ValueError, match="'shuffle' is not one of"):
+    with pytest.raises(ValueError, match="unknown task 'shuffle'; choose one of"):
         digit_tasks.make_batch("shuffle", 4)
     with pytest.raises(ValueError, match="length must be a positive int"):
         digit_tasks.make_batch("sort", 4, length=0)

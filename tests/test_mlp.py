@@ -71,9 +71,9 @@ def test_layer_refuses_wrong_shapes_and_names():
     layer = mlp.FullyConnected(784, 10)
     with pytest.raises(ValueError, match=r"expects input of shape \(B, 784\), got \(3, 28, 28\)"):
         layer(torch.zeros(3, 28, 28))
-    with pytest.raises(ValueError, match=r"activation 'swish' is not one of \["):
+    with pytest.raises(ValueError, match=r"unknown activation 'swish'; choose one of \["):
         mlp.FullyConnected(3, 2, "swish")
-    with pytest.raises(ValueError, match=r"init 'he' is not one of"):
+    with pytest.raises(ValueError, match=r"unknown init 'he'; choose one of"):
         mlp.FullyConnected(3, 2, init="he")
     with pytest.raises(ValueError, match="in_features must be a positive int"):
         mlp.FullyConnected(0, 2)

@@ -80,7 +80,7 @@ def test_sequence_classifier_shapes_and_errors():
         assert model(torch.zeros(3, 10, 5)).shape == (3, 4)
         with pytest.raises(ValueError, match=r"\(B, T, D\) with D = 5, got \(3, 10\)"):
             model(torch.zeros(3, 10))
-    with pytest.raises(ValueError, match="'gru' is not one of"):
+    with pytest.raises(ValueError, match="unknown kind 'gru'; choose one of"):
         rnn.SequenceClassifier("gru", 5, 8, 4)
     lstm = rnn.SequenceClassifier("lstm", 5, 8, 4, forget_bias=3.0).recurrent
     forget = lstm.bias_ih_l0[8:16] + lstm.bias_hh_l0[8:16]

@@ -78,7 +78,7 @@ def test_token_encoder_checks_inputs_and_reports_attention():
         model(torch.zeros(2, 5))
     with pytest.raises(ValueError, match="max_len=8"):
         model(torch.zeros(2, 9, dtype=torch.long))
-    with pytest.raises(ValueError, match="not one of"):
+    with pytest.raises(ValueError, match="unknown positional encoding 'nope'; choose one of"):
         transformer.TokenEncoder(transformer.TransformerConfig(vocab_size=10, num_outputs=7, positional="nope"))
 
 

@@ -11,6 +11,8 @@ from typing import Callable
 
 import torch
 
+from gan_course import runtime
+
 
 def _sort(digits: torch.Tensor) -> torch.Tensor:
     return digits.sort(dim=1).values
@@ -29,8 +31,7 @@ TASKS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 def make_batch(task: str, batch_size: int, length: int = 8, num_digits: int = 10,
                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Random digits in ``[0, num_digits)`` and their targets, both (batch_size, length) long tensors."""
-    if task not in TASKS:
-        raise ValueError(f"task {task!r} is not one of {sorted(TASKS)}")
+    runtime.lookup(TASKS, task, "task")
     for name, value in (("batch_size", batch_size), ("length", length), ("num_digits", num_digits)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")

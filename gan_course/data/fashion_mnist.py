@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gan_course import runtime
 from gan_course.data.idx import IDXError, read_idx
 
 DATA_ENV = "GAN_COURSE_DATA"
@@ -97,9 +98,7 @@ class ImageDataset:
 
 
 def _spec(name: str) -> DatasetSpec:
-    if name not in DATASETS:
-        raise ValueError(f"unknown data set {name!r}; choose one of {sorted(DATASETS)}")
-    return DATASETS[name]
+    return runtime.lookup(DATASETS, name, "data set")
 
 
 def search_dirs(name: str = "fashion-mnist") -> list[Path]:

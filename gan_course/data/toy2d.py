@@ -19,6 +19,8 @@ from typing import Callable
 
 import torch
 
+from gan_course import runtime
+
 
 @dataclass(frozen=True)
 class ToyDistribution:
@@ -85,9 +87,7 @@ TOY_DISTRIBUTIONS: dict[str, ToyDistribution] = {
 
 def get(name: str) -> ToyDistribution:
     """Look a distribution up by name; unknown names list the allowed ones."""
-    if name not in TOY_DISTRIBUTIONS:
-        raise ValueError(f"unknown toy distribution {name!r}; choose one of {sorted(TOY_DISTRIBUTIONS)}")
-    return TOY_DISTRIBUTIONS[name]
+    return runtime.lookup(TOY_DISTRIBUTIONS, name, "toy distribution")
 
 
 def sample(name: str, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gan_course import runtime
+
 
 def scaled_dot_product_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
                                  mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -207,6 +209,4 @@ POSITIONAL_ENCODINGS = {
 
 def positional_encoding(kind: str, max_len: int, dim: int) -> nn.Module:
     """Build a positional encoding from ``POSITIONAL_ENCODINGS`` by name."""
-    if kind not in POSITIONAL_ENCODINGS:
-        raise ValueError(f"positional encoding {kind!r} is not one of {sorted(POSITIONAL_ENCODINGS)}")
-    return POSITIONAL_ENCODINGS[kind](max_len, dim)
+    return runtime.lookup(POSITIONAL_ENCODINGS, kind, "positional encoding")(max_len, dim)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from gan_course import activations
+from gan_course import activations, runtime
 
 INITS = ("default", "xavier", "kaiming", "small", "large")
 NORMS = ("none", "batchnorm", "layernorm")
@@ -44,10 +44,8 @@ class DeepMLPConfig:
         if self.activation not in activations.HIDDEN_ACTIVATIONS:
             raise ValueError(f"DeepMLPConfig.activation {self.activation!r} is not a hidden-layer activation; "
                              f"choose one of {list(activations.HIDDEN_ACTIVATIONS)}")
-        if self.init not in INITS:
-            raise ValueError(f"DeepMLPConfig.init {self.init!r} is not one of {list(INITS)}")
-        if self.norm not in NORMS:
-            raise ValueError(f"DeepMLPConfig.norm {self.norm!r} is not one of {list(NORMS)}")
+        runtime.lookup(INITS, self.init, "DeepMLPConfig.init")
+        runtime.lookup(NORMS, self.norm, "DeepMLPConfig.norm")
         if not isinstance(self.residual, bool):
             raise ValueError(f"DeepMLPConfig.residual must be True or False, got {self.residual!r}")
 
@@ -109,8 +107,7 @@ class DeepMLP(nn.Module):
 
 def initialise(model: DeepMLP, init: str, activation: str) -> None:
     """Re-initialise every hidden linear layer of ``model`` by ``init``; the head keeps a plain Xavier init."""
-    if init not in INITS:
-        raise ValueError(f"init {init!r} is not one of {list(INITS)}")
+    runtime.lookup(INITS, init, "init")
     if init == "default":
         return  # PyTorch's nn.Linear init: w, b ~ U(−1/√fan_in, 1/√fan_in)
     nonlinearity = activations.get(activation).kaiming_nonlinearity

@@ -14,7 +14,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from gan_course import activations
+from gan_course import activations, runtime
 
 ACTIVATIONS = {
     "identity": nn.Identity,  # linear output: regression heads, and logits for a softmax/cross-entropy
@@ -60,12 +60,6 @@ INITIALISATIONS = {
 }
 
 
-def _choice(name: str, registry: dict, what: str):
-    if name not in registry:
-        raise ValueError(f"{what} {name!r} is not one of {sorted(registry)}")
-    return registry[name]
-
-
 class FullyConnected(nn.Module):
     """One dense layer with explicit parameters: ``y = act(x @ W.T + b)``, W of shape (out, in), b of shape (out,).
 
@@ -80,10 +74,10 @@ class FullyConnected(nn.Module):
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         self.in_features, self.out_features = in_features, out_features
         self.activation_name = activation
-        self.activation = _choice(activation, ACTIVATIONS, "activation")()
+        self.activation = runtime.lookup(ACTIVATIONS, activation, "activation")()
         self.weight = nn.Parameter(torch.empty(out_features, in_features))  # (out, in), as in nn.Linear
         self.bias = nn.Parameter(torch.empty(out_features))  # (out,)
-        _choice(init, INITIALISATIONS, "init")(self.weight.data, self.bias.data)
+        runtime.lookup(INITIALISATIONS, init, "init")(self.weight.data, self.bias.data)
 
     def _check(self, x: torch.Tensor) -> None:
         if x.ndim != 2 or x.shape[1] != self.in_features:

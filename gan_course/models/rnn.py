@@ -120,10 +120,9 @@ class SequenceClassifier(nn.Module):
 
     def __init__(self, kind: str, input_dim: int, hidden_dim: int, num_outputs: int, forget_bias: float = 1.0):
         super().__init__()
-        if kind not in RECURRENT_LAYERS:
-            raise ValueError(f"kind {kind!r} is not one of {sorted(RECURRENT_LAYERS)}")
+        layer = runtime.lookup(RECURRENT_LAYERS, kind, "kind")
         self.kind, self.input_dim = kind, input_dim
-        self.recurrent = RECURRENT_LAYERS[kind](input_dim, hidden_dim, batch_first=True)
+        self.recurrent = layer(input_dim, hidden_dim, batch_first=True)
         if kind == "lstm":
             # start by remembering: forget gate f = σ(b_f) near 1 (b_f = 1: Jozefowicz et al., 2015; larger b_f
             # for longer delays: Tallec & Ollivier, 2018). The two biases add up, so each gets half.

@@ -15,7 +15,7 @@ import math
 
 import torch
 
-from gan_course import divergences, plotting
+from gan_course import divergences, plotting, runtime
 
 GRID_LOW, GRID_HIGH, GRID_STEP = -6.0, 16.0, 0.01  # wide enough for shift ≤ MAX_SHIFT plus 6 widths
 MAX_SHIFT = 10.0
@@ -44,8 +44,7 @@ def grid() -> torch.Tensor:
 
 def shifted_pair(shift: float, shape: str = "gaussian") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Grid ``x`` (K,) and probability vectors ``p``, ``q`` (K,) for P centred at 0 and Q centred at ``shift``."""
-    if shape not in SHAPES:
-        raise ValueError(f"unknown shape {shape!r}; choose one of {sorted(SHAPES)}")
+    runtime.lookup(SHAPES, shape, "shape")
     if not 0.0 <= shift <= MAX_SHIFT:
         raise ValueError(f"shift must lie in [0, {MAX_SHIFT}], got {shift!r}")
     x = grid()
