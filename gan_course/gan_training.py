@@ -178,12 +178,14 @@ def generator_step(generator: nn.Module, discriminator: nn.Module, optimizer: to
                    batch_size: int, loss: str = "non-saturating", tricks: Tricks | None = None,
                    labels: Tensor | None = None, rng: torch.Generator | None = None,
                    step: int | None = None, fake: Tensor | None = None,
-                   precision: str = "fp32", penalty: Callable[[Tensor], Tensor] | None = None) -> dict[str, float]:
+                   precision: str = "fp32", penalty: Callable[[Tensor], Tensor] | None = None,
+                   adversarial_weight: float = 1.0) -> dict[str, float]:
     """One update of G through a frozen D; returns g_loss (and g_penalty when ``penalty`` is given).
 
     ``fake``: a batch G generated *with* its graph (``train_step`` reuses the D step's batch); else fresh noise.
     ``penalty``: a function of the fake batch whose value is added to G's loss (the lab's energy-distance term,
     ``lambda fake: weight * divergences.energy_distance(fake, real)``); ``g_loss`` stays the adversarial part.
+    ``adversarial_weight``: the adversarial part enters the minimised total times this (1: unchanged).
     """
     family, tricks = losses.get_loss(loss), tricks or Tricks()
     if fake is not None and not fake.requires_grad:
@@ -196,10 +198,11 @@ def generator_step(generator: nn.Module, discriminator: nn.Module, optimizer: to
                 fake = _generate(generator, sample_latent(generator, batch_size, rng), labels)
             fake_logits = _judge(discriminator, fake, labels, tricks, rng).float()
         g_loss = family.generator_loss(None, fake_logits)
-        values, total = {"g_loss": g_loss.item()}, g_loss
+        values = {"g_loss": g_loss.item()}
+        total = g_loss if adversarial_weight == 1 else adversarial_weight * g_loss
         if penalty is not None:
             extra = penalty(fake.float())
-            values["g_penalty"], total = extra.item(), g_loss + extra
+            values["g_penalty"], total = extra.item(), total + extra
         result = check_finite(values, step)
         optimizer.zero_grad(set_to_none=True)
         total.backward()

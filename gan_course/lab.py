@@ -7,9 +7,15 @@ samples). The widget in ``gan_course.widgets.mode_collapse_lab`` is a thin shell
 
 Tricks beyond ``gan_training.Tricks``, built here:
 - instance noise annealed linearly to 0 over ``noise_anneal_steps`` (Sønderby et al., 2017; Arjovsky & Bottou, 2017);
-- unrolled D (Metz et al., 2017), the practical first-order version: after the real D update we save D and its
-  optimizer, take ``unrolled_steps`` extra D steps, make the G step against that look-ahead D and restore D. It
-  omits the second-order term (the gradient through D's updates) of the paper's full method;
+- a look-ahead D, ``unrolled_mode="lookahead"`` (the default): after the real D update we save D and its optimizer,
+  take ``unrolled_steps`` extra D steps, make the G step against that look-ahead D and restore D. This is the
+  *first-order* version of unrolling: G's gradient treats the look-ahead D as fixed and drops the term through D's
+  updates, which Metz et al. (2017) single out as what makes unrolling work;
+- the full unrolled D (Metz et al., 2017), ``unrolled_mode="full"``: the same ``unrolled_steps`` D updates are taken
+  functionally (``torch.func.functional_call``, ``create_graph=True``) on batches G generated *with* its graph, so
+  G's gradient of its loss against the unrolled D, f_K(θ_G, θ_D^K(θ_G)), includes dθ_D^K/dθ_G, the second-order
+  term (``unrolled_generator_loss``). D's update rule (Adam, RMSprop or SGD with the optimizer's current state) is
+  differentiated too; D's module itself is never changed by the unroll;
 - a linear learning-rate decay of both networks over ``[decay_start, decay_start + decay_steps]`` to
   ``decay_floor`` × the base rate;
 - an exponential moving average of G's weights (Yazıcı et al., 2019): with ``ema > 0`` samples and metrics come
@@ -21,7 +27,12 @@ Tricks beyond ``gan_training.Tricks``, built here:
 - an energy-distance term in G's loss (``energy_weight`` × ``divergences.energy_distance`` between G's batch and a
   fresh real batch): every generated point is pulled toward all real points and pushed from the other generated
   ones, at any range, so mass flows from over-full modes to empty ones even where a sharp D is flat. It is MMD with
-  the kernel −|a − b| (MMD GAN, Li et al., 2017; Cramér GAN, Bellemare et al., 2017).
+  the kernel −|a − b| (MMD GAN, Li et al., 2017; Cramér GAN, Bellemare et al., 2017). With it the lab is a GAN +
+  moment-matching *hybrid*: real data reaches G outside D;
+- energy only, ``gan_weight=0``: G is trained on ``energy_weight`` × energy distance alone and D is neither
+  trained nor consulted: a generative moment-matching network with the energy kernel (GMMN / MMD nets: Li, Swersky
+  & Zemel, 2015; Dziugaite, Roy & Ghahramani, 2015). ``gan_weight`` between 0 and 1 (or above) scales the
+  adversarial part of G's loss; 1 is the plain GAN loss.
 
 Your own data: ``ModeCollapseLab(config, data=...)`` takes any (N, 2) point cloud or mixture spec
 (``toy2d.as_distribution``); a mixture spec gets the mode metrics, a plain cloud gets ``None`` in their place.
@@ -45,6 +56,7 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
+from torch.func import functional_call
 
 from gan_course import checkpoints, divergences, gan_training, losses, metrics, runtime
 from gan_course.data import toy2d
@@ -62,7 +74,9 @@ COLLAPSE_WARMUP = 250  # G steps before a drop in mode count can count as the mo
 # Fields the running lab can take on the fly (read at every step); any other change rebuilds the networks.
 LIVE_FIELDS = frozenset({"loss", "g_lr", "d_lr", "d_steps", "batch_size", "label_smoothing", "label_flip",
                          "instance_noise", "noise_anneal_steps", "gp_weight", "unrolled_steps", "decay_start",
-                         "decay_steps", "decay_floor", "eval_every", "fourier_anneal_steps", "energy_weight"})
+                         "decay_steps", "decay_floor", "eval_every", "fourier_anneal_steps", "energy_weight",
+                         "gan_weight", "unrolled_mode"})
+UNROLLED_MODES = ("lookahead", "full")  # first-order look-ahead D, or the full unrolled gradient (Metz et al., 2017)
 # Why a field needs a restart (the widget's badge says it).
 RESTART_REASONS = {
     "target": "new data", "seed": "a new random stream and new initial weights",
@@ -108,8 +122,10 @@ class LabConfig:
     fourier_scale: float = 40.0  # highest frequency scale, radians per unit of the scaled data
     fourier_anneal_steps: int = 0  # 0: all frequencies from the start; else opened coarse-to-fine over these steps
     energy_weight: float = 0.0  # λ of the energy distance between G's batch and a real batch, added to G's loss
+    gan_weight: float = 1.0  # weight of the adversarial part of G's loss; 0 = energy only (D not trained or consulted)
     gp_weight: float = 10.0  # λ for wgan-gp
-    unrolled_steps: int = 0  # look-ahead D steps for the G update (first-order unrolling)
+    unrolled_steps: int = 0  # D steps G looks ahead for its update (0 = off)
+    unrolled_mode: str = "lookahead"  # "lookahead": first-order (D's updates treated as fixed); "full": Metz et al.
     decay_start: int = 0  # G step where the linear learning-rate decay begins
     decay_steps: int = 0  # length of the decay; 0 = constant learning rates
     decay_floor: float = 0.0  # lr multiplier reached at the end of the decay
@@ -143,6 +159,11 @@ class LabConfig:
             if getattr(self, name) > most:
                 raise ValueError(f"{name} must be at most {most}, got {getattr(self, name)!r}")
         runtime.check_number("energy_weight", self.energy_weight)  # 0 = off
+        runtime.check_number("gan_weight", self.gan_weight)
+        if self.gan_weight == 0 and self.energy_weight == 0:
+            raise ValueError("gan_weight=0 (energy only) needs energy_weight > 0: otherwise G has no loss at all")
+        if self.unrolled_mode not in UNROLLED_MODES:
+            raise ValueError(f"unknown unrolled_mode {self.unrolled_mode!r}; choose one of {list(UNROLLED_MODES)}")
         for name in ("latent_components", "fourier_features", "fourier_anneal_steps", "noise_anneal_steps",
                      "unrolled_steps", "decay_start", "decay_steps", "seed"):
             runtime.check_int(name, getattr(self, name), minimum=0)
@@ -175,22 +196,28 @@ class LabConfig:
         return cls().replace(**values)
 
 
-# "collapse" and "cure" differ in one setting: the loss (LSGAN). The rest are the benchmark's recipes.
+# "collapse" and "cure" differ in one setting: the loss (LSGAN). The rest are the benchmark's recipes
+# (``gan_course.mode_coverage``).
 PRESETS: dict[str, LabConfig] = {
     "collapse": LabConfig(g_lr=2e-4, d_lr=2e-4),
     "cure": LabConfig(g_lr=2e-4, d_lr=2e-4, loss="lsgan"),
     "pacgan-ema": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, decay_start=3000, decay_steps=5000,
                             decay_floor=0.0, eval_every=500),
-    # pacgan-ema + a Fourier-feature D opened coarse-to-fine over the whole run (sharpness), an energy-distance term in
-    # G's loss (balance between modes) and a longer schedule (20,000 G steps)
-    "course-best": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, fourier_features=32, fourier_scale=40.0,
+    # The GAN + energy-distance hybrid (called "course-best" before): pacgan-ema + a Fourier-feature D opened
+    # coarse-to-fine over the whole run (sharpness), an energy-distance term of weight 100 in G's loss (balance between
+    # modes; it puts fresh real batches straight into G's loss, so this is not a pure GAN) and 20,000 G steps
+    "hybrid": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, fourier_features=32, fourier_scale=40.0,
                              fourier_anneal_steps=20000, energy_weight=100.0, decay_start=10000, decay_steps=10000,
                              decay_floor=0.0, eval_every=500),
 }
 
 
+PRESET_ALIASES = {"course-best": "hybrid"}  # old name -> preset (not listed in PRESETS, so the widget shows one name)
+
+
 def preset(name: str, **changes) -> LabConfig:
     """A named recipe, optionally with some fields changed (``preset("cure", seed=3)``)."""
+    name = PRESET_ALIASES.get(name, name)
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {list(PRESETS)}")
     return PRESETS[name].replace(**changes)
@@ -206,6 +233,106 @@ def restart_fields(old: LabConfig, new: LabConfig) -> dict[str, str]:
     a, b = old.to_dict(), new.to_dict()
     return {name: RESTART_REASONS.get(name, "the run is rebuilt") for name in a
             if a[name] != b[name] and name not in LIVE_FIELDS}
+
+
+def unrolled_parameters(generator: torch.nn.Module, discriminator: torch.nn.Module,
+                        d_optimizer: torch.optim.Optimizer, batches, loss: str = "non-saturating",
+                        tricks: gan_training.Tricks | None = None, rng: torch.Generator | None = None,
+                        second_order: bool = True) -> dict[str, Tensor]:
+    """D's parameters after one differentiable D update per ``(real, z)`` pair in ``batches`` (Metz et al., 2017).
+
+    Each update is the D step of ``gan_training.discriminator_step`` (same loss, tricks and random draws, in the
+    same order) followed by ``d_optimizer``'s update rule with its current state (Adam, RMSprop or plain SGD),
+    written out so that autograd can differentiate through it. The fakes are ``generator(z)`` *with* G's graph and
+    the updates keep theirs (``create_graph``): the returned tensors depend on G's parameters, so a G loss computed
+    with them (``functional_call(discriminator, params, (x,))``) carries the second-order term, the gradient through
+    D's updates. ``second_order=False`` detaches the fakes and every update: the first-order look-ahead, for
+    comparison. ``discriminator`` and ``d_optimizer`` are not changed (except spectral norm's power-iteration
+    vectors, which the caller restores).
+    """
+    family, tricks = losses.get_loss(loss), tricks or gan_training.Tricks()
+    if tricks.label_smoothing and not family.soft_labels:
+        raise ValueError(f"label smoothing needs a loss with soft labels, not {loss!r}")
+    named = dict(discriminator.named_parameters())
+    params = {name: value.detach().requires_grad_(True) for name, value in named.items()}
+    group = d_optimizer.param_groups[0]
+    if len(d_optimizer.param_groups) != 1:
+        raise ValueError("the unrolled update supports an optimizer with one parameter group")
+    state = {}
+    for name, value in named.items():  # the optimizer's running averages, as constants at the start
+        saved = d_optimizer.state.get(value, {})
+        state[name] = {key: (item.detach().clone() if torch.is_tensor(item) else item) for key, item in saved.items()}
+    for real, z in batches:
+        if second_order:
+            fake = generator(z)  # (B, 2), with G's graph
+        else:
+            with torch.no_grad():
+                fake = generator(z)
+        d_loss = _functional_d_loss(discriminator, params, real, fake, family, tricks, rng)
+        grads = torch.autograd.grad(d_loss, list(params.values()), create_graph=second_order, allow_unused=True)
+        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params.values(), grads)]
+        params = _differentiable_update(d_optimizer, group, params, grads, state)
+        if family.weight_clip is not None:
+            params = {name: value.clamp(-family.weight_clip, family.weight_clip) for name, value in params.items()}
+        if not second_order:
+            params = {name: value.detach().requires_grad_(True) for name, value in params.items()}
+    return params
+
+
+def _functional_d_loss(discriminator, params, real, fake, family, tricks, rng) -> Tensor:
+    """``gan_training.discriminator_step``'s loss with D's parameters ``params``; ``fake`` keeps its graph."""
+    def critic(x):
+        return functional_call(discriminator, params, (x,))
+
+    real_in, fake_in = real, fake
+    if tricks.label_flip > 0:
+        swap = (torch.rand(real.shape[0], generator=rng) < tricks.label_flip).to(real.device)
+        swap = swap.view(-1, *([1] * (real.ndim - 1)))
+        real_in, fake_in = torch.where(swap, fake, real), torch.where(swap, real, fake)
+    real_logits = gan_training._judge(critic, real_in, None, tricks, rng).float()
+    fake_logits = gan_training._judge(critic, fake_in, None, tricks, rng).float()
+    if family.soft_labels:
+        d_loss = family.discriminator_loss(real_logits, fake_logits, real_target=1.0 - tricks.label_smoothing)
+    else:
+        d_loss = family.discriminator_loss(real_logits, fake_logits)
+    if family.gradient_penalty:  # as losses.gradient_penalty, but the interpolates keep the fakes' graph
+        eps = torch.rand((real.shape[0],) + (1,) * (real.ndim - 1), generator=rng).to(real.device, real.dtype)
+        mixed = eps * real + (1 - eps) * fake
+        if not mixed.requires_grad:
+            mixed.requires_grad_(True)
+        (slopes,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+        d_loss = d_loss + tricks.gp_weight * ((slopes.flatten(1).norm(2, dim=1) - 1.0) ** 2).mean()
+    return d_loss
+
+
+def _differentiable_update(optimizer, group, params: dict, grads: list, state: dict) -> dict:
+    """One step of ``optimizer``'s rule as differentiable tensor maths; ``state`` (per name) advances in place."""
+    lr = group["lr"]
+    if group.get("weight_decay", 0) or group.get("maximize", False) or group.get("momentum", 0) \
+            or group.get("amsgrad", False) or group.get("centered", False) or group.get("nesterov", False):
+        raise ValueError("the unrolled update supports Adam, RMSprop and SGD with their default options only")
+    updated = {}
+    for (name, value), grad in zip(params.items(), grads):
+        slot = state[name]
+        if isinstance(optimizer, torch.optim.Adam):
+            beta1, beta2 = group["betas"]
+            step = float(slot.get("step", 0)) + 1
+            exp_avg = torch.lerp(slot.get("exp_avg", torch.zeros_like(value)), grad, 1 - beta1)
+            exp_avg_sq = slot.get("exp_avg_sq", torch.zeros_like(value)) * beta2 + (1 - beta2) * grad * grad
+            slot.update(step=step, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq)
+            # sqrt has an infinite slope at 0 (a weight that never got a gradient): clamp keeps it finite
+            denom = exp_avg_sq.clamp_min(1e-30).sqrt() / (1 - beta2 ** step) ** 0.5 + group["eps"]
+            updated[name] = value - (lr / (1 - beta1 ** step)) * exp_avg / denom
+        elif isinstance(optimizer, torch.optim.RMSprop):
+            alpha = group["alpha"]
+            square_avg = slot.get("square_avg", torch.zeros_like(value)) * alpha + (1 - alpha) * grad * grad
+            slot["square_avg"] = square_avg
+            updated[name] = value - lr * grad / (square_avg.clamp_min(1e-30).sqrt() + group["eps"])
+        elif isinstance(optimizer, torch.optim.SGD):
+            updated[name] = value - lr * grad
+        else:
+            raise ValueError(f"no differentiable update for {type(optimizer).__name__}; use Adam, RMSprop or SGD")
+    return updated
 
 
 class ModeCollapseLab:
@@ -311,6 +438,8 @@ class ModeCollapseLab:
             for group in optimizer.param_groups:
                 group["lr"] = base * factor
         D = self.discriminator
+        if c.gan_weight == 0:  # energy only: D is neither trained nor consulted
+            return {"d_loss": math.nan}
         if D.fourier is not None:
             D.fourier.set_progress(min(1.0, step / c.fourier_anneal_steps) if c.fourier_anneal_steps else 1.0)
         for _ in range(c.d_steps):
@@ -319,22 +448,66 @@ class ModeCollapseLab:
         return d_stats
 
     def _g_phase(self, tricks) -> dict:
-        """G's half: (look-ahead D steps,) one G update, (D restored,) the weight average."""
+        """G's half: one G update (energy only, against the full unrolled D, or against D or its look-ahead), then
+        the weight average."""
         c, G, D, step = self.config, self.generator, self.discriminator, self.step_count
-        if c.unrolled_steps:
-            saved_d = {k: v.clone() for k, v in D.state_dict().items()}
-            saved_optimizer = copy.deepcopy(self.d_optimizer.state_dict())
-            for _ in range(c.unrolled_steps):
-                gan_training.discriminator_step(G, D, self.d_optimizer, self._real_batch(), c.loss, tricks,
-                                                rng=self.rng, step=step)
-        g_stats = gan_training.generator_step(G, D, self.g_optimizer, c.batch_size, c.loss, tricks,
-                                              rng=self.rng, step=step, penalty=self._energy_term())
-        if c.unrolled_steps:
-            D.load_state_dict(saved_d)
-            self.d_optimizer.load_state_dict(saved_optimizer)
+        if c.gan_weight == 0:
+            g_stats = self._energy_only_step()
+        elif c.unrolled_steps and c.unrolled_mode == "full":
+            g_stats = self._full_unrolled_step(tricks)
+        else:
+            lookahead = c.unrolled_steps > 0
+            if lookahead:  # first-order: real D steps, the G step against the result, D restored
+                saved_d = {k: v.clone() for k, v in D.state_dict().items()}
+                saved_optimizer = copy.deepcopy(self.d_optimizer.state_dict())
+                for _ in range(c.unrolled_steps):
+                    gan_training.discriminator_step(G, D, self.d_optimizer, self._real_batch(), c.loss, tricks,
+                                                    rng=self.rng, step=step)
+            g_stats = gan_training.generator_step(G, D, self.g_optimizer, c.batch_size, c.loss, tricks,
+                                                  rng=self.rng, step=step, penalty=self._energy_term(),
+                                                  adversarial_weight=c.gan_weight)
+            if lookahead:
+                D.load_state_dict(saved_d)
+                self.d_optimizer.load_state_dict(saved_optimizer)
         if self.ema_generator is not None:
             gan_training.update_average(self.ema_generator, G, c.ema)
         return g_stats
+
+    def _energy_only_step(self) -> dict:
+        """One G update on ``energy_weight`` × energy distance alone (``gan_weight=0``); ``g_loss`` is that term."""
+        G, optimizer = self.generator, self.g_optimizer
+        fake = G(gan_training.sample_latent(G, self.config.batch_size, self.rng))  # (B, 2), with G's graph
+        energy = self._energy_term()(fake)
+        stats = gan_training.check_finite({"g_loss": energy.item(), "g_penalty": energy.item()}, self.step_count)
+        optimizer.zero_grad(set_to_none=True)
+        energy.backward()
+        optimizer.step()
+        return stats
+
+    def _full_unrolled_step(self, tricks) -> dict:
+        """One G update against D unrolled ``unrolled_steps`` differentiable steps (``unrolled_parameters``)."""
+        c, G, D = self.config, self.generator, self.discriminator
+        saved_buffers = {name: value.clone() for name, value in D.named_buffers()}  # spectral norm's u, v
+        batches = ((self._real_batch(), gan_training.sample_latent(G, c.batch_size, self.rng))
+                   for _ in range(c.unrolled_steps))  # drawn lazily: real, noise, then the step's own draws
+        params = unrolled_parameters(G, D, self.d_optimizer, batches, c.loss, tricks, rng=self.rng)
+        fake = G(gan_training.sample_latent(G, c.batch_size, self.rng))  # (B, 2)
+        logits = gan_training._judge(lambda x: functional_call(D, params, (x,)), fake, None, tricks, self.rng)
+        g_loss = losses.get_loss(c.loss).generator_loss(None, logits.float())
+        total = g_loss if c.gan_weight == 1 else c.gan_weight * g_loss
+        values = {"g_loss": g_loss.item()}
+        energy = self._energy_term()
+        if energy is not None:
+            extra = energy(fake)
+            values["g_penalty"], total = extra.item(), total + extra
+        stats = gan_training.check_finite(values, self.step_count)
+        self.g_optimizer.zero_grad(set_to_none=True)
+        total.backward(inputs=list(G.parameters()))
+        self.g_optimizer.step()
+        with torch.no_grad():
+            for name, value in D.named_buffers():
+                value.copy_(saved_buffers[name])
+        return stats
 
     def _energy_term(self):
         """The G-loss term λ·energy_distance(fake, fresh real batch), or None when ``energy_weight`` is 0."""

@@ -1,13 +1,14 @@
-"""The Mode Collapse Lab engine: presets that collapse and cure, frozen D in the G step, NaN pause, save/load."""
+"""The Mode Collapse Lab engine: presets that collapse and cure, frozen D in the G step, NaN pause, save/load,
+the look-ahead and the full unrolled D, energy only."""
 
-import json
+import copy
 import math
 
 import pytest
 import torch
 
 from gan_course import lab as lab_module
-from gan_course import losses
+from gan_course import gan_training, losses
 from gan_course.lab import LabConfig, ModeCollapseLab
 from gan_course.models import toy_gan
 
@@ -48,7 +49,6 @@ def test_generator_step_leaves_discriminator_unchanged(changes):
     lab.step(3)
     before = {k: v.clone() for k, v in lab.discriminator.state_dict().items()}
     lab._real_batch = lambda: (_ for _ in ()).throw(AssertionError("a G step must not draw real data"))
-    from gan_course import gan_training
     gan_training.generator_step(lab.generator, lab.discriminator, lab.g_optimizer, 64, lab.config.loss,
                                 rng=lab.rng)
     for name, value in lab.discriminator.state_dict().items():
@@ -219,6 +219,8 @@ def test_lr_decay_and_noise_annealing():
     (dict(unrolled_steps=-1), "unrolled_steps"), (dict(label_flip=0.7), "label_flip"),
     (dict(energy_weight=-1.0), "energy_weight must be a finite number >= 0"),
     (dict(energy_weight=math.inf), "energy_weight"),
+    (dict(gan_weight=0.0), "gan_weight=0 .* needs energy_weight > 0"), (dict(gan_weight=-1.0), "gan_weight"),
+    (dict(gan_weight=math.nan, energy_weight=1.0), "gan_weight"), (dict(unrolled_mode="second"), "lookahead"),
 ])
 def test_bad_configs_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):
@@ -306,3 +308,105 @@ def test_energy_term_adds_one_energy_distance_per_g_step_and_is_live(monkeypatch
     on = lab.ModeCollapseLab(config)
     on.step(5)
     assert not torch.equal(off.samples(32), on.samples(32)), "the term changes what G learns"
+
+
+def _tiny_players(optimizer: str):
+    torch.manual_seed(0)
+    G = toy_gan.MLPGenerator(latent_dim=2, width=5, depth=1).double()
+    D = toy_gan.MLPDiscriminator(width=6, depth=2).double()
+    opt = torch.optim.SGD(D.parameters(), lr=0.5) if optimizer == "sgd" else torch.optim.Adam(
+        D.parameters(), lr=0.05, betas=(0.5, 0.999))
+    rng = torch.Generator().manual_seed(1)
+    real = torch.randn(16, 2, generator=rng, dtype=torch.float64)
+    warm_up = G(torch.randn(16, 2, generator=rng, dtype=torch.float64)).detach()
+    gan_training.discriminator_step(G, D, opt, real, fake=warm_up)  # so Adam has running averages to carry
+    real = torch.randn(16, 2, generator=rng, dtype=torch.float64)
+    return G, D, opt, real, torch.randn(16, 2, generator=rng, dtype=torch.float64), \
+        torch.randn(16, 2, generator=rng, dtype=torch.float64)
+
+
+def _hand_unrolled_loss(G, D, opt, real, z_d, z_g):
+    """G's loss after one real D step taken by the training code on copies: the quantity unrolling differentiates."""
+    D2 = copy.deepcopy(D)
+    opt2 = type(opt)(D2.parameters(), **{k: v for k, v in opt.defaults.items() if k in ("lr", "betas")})
+    opt2.load_state_dict(copy.deepcopy(opt.state_dict()))  # load_state_dict shares the tensors otherwise
+    gan_training.discriminator_step(G, D2, opt2, real, fake=G(z_d).detach())
+    return losses.get_loss("non-saturating").generator_loss(None, D2(G(z_g))), D2
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_full_unrolled_gradient_is_the_derivative_through_d_step_and_lookahead_drops_it(optimizer):
+    G, D, opt, real, z_d, z_g = _tiny_players(optimizer)
+    grads = {}
+    for second_order in (True, False):
+        params = lab.unrolled_parameters(G, D, opt, [(real, z_d)], second_order=second_order)
+        g_loss = losses.get_loss("non-saturating").generator_loss(None, lab.functional_call(D, params, (G(z_g),)))
+        grads[second_order] = torch.cat([g.flatten() for g in torch.autograd.grad(g_loss, list(G.parameters()))])
+    # central finite differences of the hand-unrolled loss in every G weight (float64 players; the D step casts its
+    # logits to float32, which is noise below eps ~1e-5, so eps = 1e-4)
+    numeric = []
+    for parameter in G.parameters():
+        flat = parameter.data.view(-1)
+        for i in range(flat.numel()):
+            values = []
+            for sign in (1, -1):
+                flat[i] += sign * 1e-4
+                values.append(_hand_unrolled_loss(G, D, opt, real, z_d, z_g)[0].item())
+                flat[i] -= sign * 1e-4
+            numeric.append((values[0] - values[1]) / 2e-4)
+    numeric = torch.tensor(numeric, dtype=torch.float64)
+    torch.testing.assert_close(grads[True], numeric, rtol=0, atol=1e-4)
+    assert (grads[False] - numeric).abs().max() > 1e-3, "the first-order gradient misses the term through D's step"
+    # the look-ahead gradient: D's step held fixed, only the last judgement differentiated
+    g_loss, stepped = _hand_unrolled_loss(G, D, opt, real, z_d, z_g)
+    lookahead = torch.cat([g.flatten() for g in torch.autograd.grad(g_loss, list(G.parameters()))])
+    torch.testing.assert_close(grads[False], lookahead, rtol=1e-6, atol=1e-9)
+    gap = (grads[True] - grads[False]).norm() / grads[True].norm()
+    assert gap > 0.01, f"the second-order term should matter here, relative gap {gap:.2e}"
+    for name, value in stepped.named_parameters():  # the functional update lands where the real optimizer does
+        torch.testing.assert_close(lab.unrolled_parameters(G, D, opt, [(real, z_d)])[name].detach(), value.detach())
+
+
+@pytest.mark.parametrize("changes", [dict(), dict(spectral_norm=True, pack=2), dict(loss="wgan-gp"),
+                                     dict(label_smoothing=0.1, instance_noise=0.1, label_flip=0.1)])
+def test_full_unrolled_lab_leaves_d_alone_and_moves_g_differently(changes):
+    config = LabConfig(**SMALL, unrolled_steps=2, **changes)
+    lookahead, full = ModeCollapseLab(config), ModeCollapseLab(config.replace(unrolled_mode="full"))
+    for run in (lookahead, full):
+        run.step(2)
+    before = {k: v.clone() for k, v in full.discriminator.state_dict().items()}
+    optimizer_before = copy.deepcopy(full.d_optimizer.state_dict())
+    full._g_phase(full._tricks())
+    for name, value in full.discriminator.state_dict().items():
+        torch.testing.assert_close(value, before[name], msg=f"D's {name} changed in the full unrolled G step")
+    assert str(full.d_optimizer.state_dict()) == str(optimizer_before)
+    full.step(1)
+    lookahead.step(1)
+    assert torch.isfinite(full.samples(64)).all()
+    assert not torch.equal(full.generator.net[0].weight, lookahead.generator.net[0].weight)
+    assert not full.configure(full.config.replace(unrolled_mode="lookahead")), "the mode changes live"
+
+
+def test_energy_only_never_trains_or_asks_d():
+    config = LabConfig(**SMALL, gan_weight=0.0, energy_weight=10.0)
+    run = ModeCollapseLab(config)
+    d_before = {k: v.clone() for k, v in run.discriminator.state_dict().items()}
+    g_before = run.generator.net[0].weight.clone()
+    run.discriminator.forward = lambda x: (_ for _ in ()).throw(AssertionError("energy only must not consult D"))
+    run.step(5)
+    del run.discriminator.forward
+    for name, value in run.discriminator.state_dict().items():
+        assert torch.equal(value, d_before[name]), name
+    assert not torch.equal(run.generator.net[0].weight, g_before)
+    assert all(math.isnan(v) for v in run.history["losses"]["d_loss"])
+    assert all(v > 0 for v in run.history["losses"]["g_loss"][:1]), "g_loss is the energy term"
+    half = ModeCollapseLab(LabConfig(**SMALL, gan_weight=0.5, energy_weight=10.0))
+    whole = ModeCollapseLab(LabConfig(**SMALL, energy_weight=10.0))
+    for other in (half, whole):
+        other.step(3)
+    assert not torch.equal(half.samples(16), whole.samples(16)), "gan_weight scales the adversarial part"
+
+
+def test_course_best_is_an_alias_of_the_hybrid_preset():
+    assert lab_module.preset("course-best") == lab_module.PRESETS["hybrid"]
+    assert "course-best" not in lab_module.PRESETS and lab_module.PRESETS["hybrid"].energy_weight > 0

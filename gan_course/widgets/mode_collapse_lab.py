@@ -47,7 +47,9 @@ HELP = {  # tooltips: what each field means
     "spectral_norm": "normalise D's layers: a smoother D", "fourier_features": "sin/cos features: a D that sees σ = 0.01",
     "fourier_scale": "highest Fourier frequency", "fourier_anneal_steps": "steps to open the frequencies coarse-to-fine",
     "energy_weight": "weight of an energy-distance term in G's loss: moves mass from full modes to empty ones",
-    "gp_weight": "λ of WGAN-GP's gradient penalty", "unrolled_steps": "look-ahead D steps for each G update",
+    "gan_weight": "weight of the adversarial part of G's loss; 0 = energy only (D is neither trained nor asked)",
+    "gp_weight": "λ of WGAN-GP's gradient penalty", "unrolled_steps": "D steps G looks ahead for each G update",
+    "unrolled_mode": "lookahead: first-order, D's updates held fixed; full: G's gradient through D's updates (Metz)",
     "decay_start": "step where the learning rates start to decay", "decay_steps": "length of the linear decay",
     "decay_floor": "learning-rate multiplier at the end of the decay",
     "ema": "moving average of G's weights (samples come from the average)",
@@ -59,7 +61,7 @@ GROUPS = {
                  "fourier_scale"),
     "optimizers": ("g_optimizer", "d_optimizer", "beta1", "beta2"),
     "tricks": ("label_smoothing", "label_flip", "instance_noise", "pack", "minibatch_std", "spectral_norm",
-               "energy_weight", "gp_weight", "unrolled_steps", "ema"),
+               "energy_weight", "gan_weight", "gp_weight", "unrolled_steps", "unrolled_mode", "ema"),
     "schedule": ("decay_start", "decay_steps", "decay_floor", "noise_anneal_steps", "fourier_anneal_steps"),
     "evaluation": ("eval_every", "seed"),
 }
@@ -68,12 +70,14 @@ TOGGLES = {  # the main tricks, one click each: field, value when on, tooltip
     "minibatch std": ("minibatch_std", True, HELP["minibatch_std"]),
     "spectral norm": ("spectral_norm", True, HELP["spectral_norm"]),
     "noise 0.1": ("instance_noise", 0.1, "instance noise of std 0.1 on D's inputs"),
-    "unrolled 5": ("unrolled_steps", 5, "G steps against a D that looked 5 steps ahead"),
+    "unrolled 5": ("unrolled_steps", 5, "G steps against a D that looked 5 steps ahead (first-order look-ahead "
+                                        "unless unrolled_mode is full)"),
     "EMA": ("ema", 0.999, "samples from a moving average of G's weights"),
     "energy 100": ("energy_weight", 100.0, HELP["energy_weight"]),
 }
 CHOICES = {"target": list(lab_engine.TARGETS), "loss": list(losses.GAN_LOSSES),
-           "g_optimizer": list(lab_engine.OPTIMIZERS), "d_optimizer": list(lab_engine.OPTIMIZERS)}
+           "g_optimizer": list(lab_engine.OPTIMIZERS), "d_optimizer": list(lab_engine.OPTIMIZERS),
+           "unrolled_mode": list(lab_engine.UNROLLED_MODES)}
 FRAMES_KEPT = 240  # frames kept for Export
 
 
