@@ -16,14 +16,9 @@ With ``warmup_steps = 0`` they equal PyTorch's ``CosineAnnealingLR`` (up to ``to
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gan_course import runtime
-
-
-def _check_step(step) -> None:
-    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
-        raise ValueError(f"step must be a non-negative int, got {step!r}")
 
 
 def warmup_factor(step: int, warmup_steps: int) -> float:
@@ -32,14 +27,39 @@ def warmup_factor(step: int, warmup_steps: int) -> float:
 
 
 @dataclass(frozen=True)
-class WarmupCosine:
-    """Linear warm-up over ``warmup_steps``, then a half cosine from 1 to ``min_factor`` at ``total_steps``."""
+class _Warmup:
+    """What every schedule shares: ``warmup_steps`` of linear warm-up, then ``decay(t)`` with ``t = step − warmup``.
+
+    Each schedule below states its formula (``decay``) first and its argument checks (``__post_init__``) after."""
     warmup_steps: int
-    total_steps: int
-    min_factor: float = 0.0
+
+    def __call__(self, step: int) -> float:
+        if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+            raise ValueError(f"step must be a non-negative int, got {step!r}")
+        if step < self.warmup_steps:
+            return warmup_factor(step, self.warmup_steps)
+        return self.decay(step - self.warmup_steps)
+
+    def decay(self, t: int) -> float:
+        raise NotImplementedError
 
     def __post_init__(self):
         runtime.check_int("warmup_steps", self.warmup_steps, 0)
+
+
+@dataclass(frozen=True)
+class WarmupCosine(_Warmup):
+    """Linear warm-up over ``warmup_steps``, then a half cosine from 1 to ``min_factor`` at ``total_steps``."""
+    total_steps: int
+    min_factor: float = 0.0
+
+    def decay(self, t: int) -> float:
+        decay_steps = self.total_steps - self.warmup_steps
+        progress = min(t, decay_steps) / decay_steps
+        return self.min_factor + (1 - self.min_factor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    def __post_init__(self):
+        super().__post_init__()
         runtime.check_int("total_steps", self.total_steps, 1)
         if self.warmup_steps >= self.total_steps:
             raise ValueError(f"warmup_steps ({self.warmup_steps}) must be smaller than total_steps "
@@ -47,51 +67,28 @@ class WarmupCosine:
         if not 0.0 <= self.min_factor <= 1.0:
             raise ValueError(f"min_factor must lie in [0, 1], got {self.min_factor!r}")
 
-    def __call__(self, step: int) -> float:
-        _check_step(step)
-        if step < self.warmup_steps:
-            return warmup_factor(step, self.warmup_steps)
-        decay_steps = self.total_steps - self.warmup_steps
-        progress = min(step - self.warmup_steps, decay_steps) / decay_steps
-        return self.min_factor + (1 - self.min_factor) * 0.5 * (1 + math.cos(math.pi * progress))
-
 
 @dataclass(frozen=True)
-class WarmupStep:
+class WarmupStep(_Warmup):
     """Linear warm-up, then multiply by ``gamma`` every ``step_size`` steps."""
-    warmup_steps: int
     step_size: int
     gamma: float = 0.1
 
+    def decay(self, t: int) -> float:
+        return self.gamma ** (t // self.step_size)
+
     def __post_init__(self):
-        runtime.check_int("warmup_steps", self.warmup_steps, 0)
+        super().__post_init__()
         runtime.check_int("step_size", self.step_size, 1)
         if not 0.0 < self.gamma <= 1.0:
             raise ValueError(f"gamma must lie in (0, 1], got {self.gamma!r}")
 
-    def __call__(self, step: int) -> float:
-        _check_step(step)
-        if step < self.warmup_steps:
-            return warmup_factor(step, self.warmup_steps)
-        return self.gamma ** ((step - self.warmup_steps) // self.step_size)
-
 
 @dataclass(frozen=True)
-class WarmupExponential:
-    """Linear warm-up, then multiply by ``gamma`` every step."""
-    warmup_steps: int
+class WarmupExponential(WarmupStep):
+    """Linear warm-up, then multiply by ``gamma`` every step: ``WarmupStep`` with ``step_size = 1``."""
+    step_size: int = field(default=1, init=False)
     gamma: float = 0.99
-
-    def __post_init__(self):
-        runtime.check_int("warmup_steps", self.warmup_steps, 0)
-        if not 0.0 < self.gamma <= 1.0:
-            raise ValueError(f"gamma must lie in (0, 1], got {self.gamma!r}")
-
-    def __call__(self, step: int) -> float:
-        _check_step(step)
-        if step < self.warmup_steps:
-            return warmup_factor(step, self.warmup_steps)
-        return self.gamma ** (step - self.warmup_steps)
 
 
 SCHEDULES = {"cosine": WarmupCosine, "step": WarmupStep, "exponential": WarmupExponential}

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,36 +45,39 @@ class DatasetSpec:
     sha256: dict  # file name -> SHA-256 of the .gz file
     class_names: tuple[str, ...]
     debian_package: str | None
-    sizes: dict  # split -> number of images
+    sizes: dict = field(default_factory=lambda: {"train": 60000, "test": 10000})  # split -> number of images
 
 
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 
+def _sha256sums(text: str) -> dict:
+    """``{file name: SHA-256}`` from lines in ``sha256sum``'s format, ``<hex digest>  <file name>``."""
+    return {name: digest for digest, name in (line.split() for line in text.strip().splitlines())}
+
+
 DATASETS = {
     "fashion-mnist": DatasetSpec(
         name="fashion-mnist", title="Fashion-MNIST",
         urls=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
-        sha256={
-            "train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
-            "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
-            "t10k-images-idx3-ubyte.gz": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
-            "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
-        },
+        sha256=_sha256sums("""
+            b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7  train-images-idx3-ubyte.gz
+            0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056  train-labels-idx1-ubyte.gz
+            cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa  t10k-images-idx3-ubyte.gz
+            8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05  t10k-labels-idx1-ubyte.gz"""),
         class_names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-        debian_package="dataset-fashion-mnist", sizes={"train": 60000, "test": 10000}),
+        debian_package="dataset-fashion-mnist"),
     "mnist": DatasetSpec(
         name="mnist", title="MNIST",
         urls=("https://ossci-datasets.s3.amazonaws.com/mnist/",),
-        sha256={
-            "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-            "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-            "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-            "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-        },
+        sha256=_sha256sums("""
+            440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609  train-images-idx3-ubyte.gz
+            3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c  train-labels-idx1-ubyte.gz
+            8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6  t10k-images-idx3-ubyte.gz
+            f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6  t10k-labels-idx1-ubyte.gz"""),
         class_names=tuple(str(d) for d in range(10)),
-        debian_package=None, sizes={"train": 60000, "test": 10000}),
+        debian_package=None),
 }
 FASHION_MNIST_CLASSES = DATASETS["fashion-mnist"].class_names
 
