@@ -24,14 +24,8 @@ IGNORE_INDEX = -100  # MLM labels at positions that were not selected
 
 
 @dataclass
-class BertConfig:
-    vocab_size: int
-    max_len: int = 32
-    dim: int = 64
-    num_heads: int = 4
-    num_layers: int = 2
-    hidden_dim: int = 128
-    dropout: float = 0.0
+class BertConfig(transformer.EncoderSizes):
+    """The encoder's sizes (``transformer.EncoderSizes``: vocab_size, max_len, dim, ...), then BERT's own."""
     num_segments: int = 2
     tie_weights: bool = True
 

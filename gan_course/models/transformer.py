@@ -10,7 +10,7 @@ BERT on ``EncoderStack``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -92,17 +92,24 @@ class DecoderBlock(nn.Module):
 
 
 @dataclass
-class TransformerConfig:
-    """Sizes of a small encoder. ``positional`` is a key of ``attention.POSITIONAL_ENCODINGS``."""
+class EncoderSizes:
+    """The sizes every encoder of the course shares (``TransformerConfig`` here, ``bert.BertConfig``)."""
 
     vocab_size: int
-    num_outputs: int
     max_len: int = 32
     dim: int = 64
     num_heads: int = 4
     num_layers: int = 2
     hidden_dim: int = 128
     dropout: float = 0.0
+
+
+@dataclass
+class TransformerConfig(EncoderSizes):
+    """Sizes of a small encoder, its number of outputs per token (keyword-only) and its positional encoding (a key
+    of ``attention.POSITIONAL_ENCODINGS``)."""
+
+    num_outputs: int = field(kw_only=True)
     positional: str = "sinusoidal"
     norm_first: bool = True
 
