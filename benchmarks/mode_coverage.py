@@ -1,135 +1,106 @@
-"""Mode coverage of named lab recipes over several seeds, in the PacGAN protocol (2,500 samples, 3σ, reverse KL).
+"""Mode coverage of the lab's recipes over 10 seeds, row by row beside PacGAN's Table 1 (2,500 samples, 3σ, rKL).
 
-    python benchmarks/mode_coverage.py                 # every recipe, both targets, 10 seeds
-    python benchmarks/mode_coverage.py --quick         # seconds-long smoke run (1 seed, few steps)
-    python benchmarks/mode_coverage.py --json          # one JSON object per row
-    python benchmarks/mode_coverage.py --workers 2     # seeds in parallel processes (1 thread each)
+    python benchmarks/mode_coverage.py --table                      # the stored rows beside PacGAN's, no training
+    python benchmarks/mode_coverage.py --recipes vanilla lsgan --out benchmarks/results/mode_coverage
+    python benchmarks/mode_coverage.py --recipes hybrid --targets grid-25 --seeds 5 --first-seed 5 --out ...
+    python benchmarks/mode_coverage.py --quick                      # seconds-long smoke run (1 seed, 100 steps)
+    python benchmarks/mode_coverage.py --json                       # one JSON object per row
+    python benchmarks/mode_coverage.py --list                       # the recipes, what each is, its G steps
 
-Published anchors (PacGAN, Lin et al. 2018, Table 1, best rows): ring 7.9 modes / 98.2 % / rKL 0.07;
-grid 24.8 / 95.7 % / 0.04. Target for the course recipe: ring 8.0 / >= 97 % / <= 0.02 and grid 25.0 / >= 96 % /
-<= 0.02 within 20,000 G steps per run on 2 CPU cores.
-
-Recipes (``lab.PRESETS``): ``vanilla`` is the lab's collapse preset; ``pacgan-ema`` packs 4 samples for D, uses
-batch 512, a 3-layer G, a learning rate decaying to 0 and samples from an exponential moving average of G's weights
-(``LabConfig.ema``); ``course-best`` adds a Fourier-feature D whose frequencies open coarse-to-fine over the whole
-run of 20,000 steps (learning-rate decay over the last 10,000) and an energy-distance term of weight 100 in G's loss
-(``LabConfig.energy_weight``), which keeps the modes equally full while D sharpens. ``no-energy`` is ``course-best``
-with ``energy_weight=0``, the ablation that shows what the energy term adds. A full default run (all recipes, both
-targets, 10 seeds, 2 workers) takes about 45 minutes on 2 cores.
+Recipes (``gan_course.mode_coverage.RECIPES``): ``vanilla`` (the lab's collapse preset, 2,000 G steps), each single
+remedy on top of it at the same budget, ``pacgan-ema`` (8,000 steps), ``no-energy`` (the best pure GAN before the
+moonshot, 20,000 steps), ``energy-only`` (no D: G on the energy distance alone) and ``hybrid``, the GAN +
+energy-distance hybrid (formerly ``course-best``). ``--out DIR`` stores one JSON file per (recipe, target) with every
+seed's metrics, the machine, threads and git commit; runs of the same row are merged by seed, so long rows can be
+measured in pieces (``--first-seed``). Every run uses one thread; ``--workers`` runs seeds in parallel processes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
-import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import torch
 
-from gan_course import lab, runtime
-
-# recipe -> (preset, G steps per run, changes to the preset)
-RECIPES = {
-    "vanilla": ("collapse", 2000, {}),
-    "pacgan-ema": ("pacgan-ema", 8000, {}),
-    "course-best": ("course-best", 20000, {}),
-    "no-energy": ("course-best", 20000, {"energy_weight": 0.0}),  # ablation: course-best without the energy term
-}
-TARGETS = ("ring-8", "grid-25")
-
-
-def run_one(recipe: str, target: str, seed: int, steps: int) -> dict:
-    """Train one recipe on one target from one seed; return its final mode metrics and wall time."""
-    torch.set_num_threads(1)
-    preset_name, _, changes = RECIPES[recipe]
-    config = lab.preset(preset_name, target=target, seed=seed, eval_every=max(steps, 1), **changes)
-    run = lab.ModeCollapseLab(config)
-    start = time.perf_counter()
-    run.step(steps)
-    result = run.metrics()
-    return {**result, "seconds": time.perf_counter() - start, "paused": run.paused_reason is not None}
-
-
-def mean_se(values: list[float]) -> tuple[float, float]:
-    """Mean and standard error; a run with no high-quality sample (reverse KL = inf) makes the mean inf."""
-    if not all(math.isfinite(v) for v in values):
-        return math.inf, 0.0
-    mean = statistics.fmean(values)
-    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
-    return mean, se
-
-
-def summarise(recipe: str, target: str, steps: int, runs: list[dict]) -> dict:
-    row = {"recipe": recipe, "target": target, "seeds": len(runs), "steps": steps}
-    for key in ("modes", "high_quality", "reverse_kl", "seconds"):
-        mean, se = mean_se([float(r[key]) for r in runs])
-        row[key], row[f"{key}_se"] = mean, se
-    row["paused_runs"] = sum(r["paused"] for r in runs)
-    return row
-
-
-def format_row(row: dict) -> str:
-    rkl = "inf" if math.isinf(row["reverse_kl"]) else f"{row['reverse_kl']:.3f} ± {row['reverse_kl_se']:.3f}"
-    return (f"{row['recipe']:12s} {row['target']:8s} {row['modes']:5.2f} ± {row['modes_se']:.2f}  "
-            f"{row['high_quality']:5.1f} ± {row['high_quality_se']:3.1f}  {rkl:>15s}  {row['steps']:6d}  "
-            f"{row['seconds']:7.1f}")
+from gan_course import mode_coverage as mc
+from gan_course import runtime
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
-    parser.add_argument("--targets", nargs="+", default=list(TARGETS), choices=list(TARGETS))
+    parser.add_argument("--recipes", nargs="+", default=None, metavar="RECIPE",
+                        help=f"recipes to run (default: all); one of {list(mc.RECIPES)}")
+    parser.add_argument("--targets", nargs="+", default=list(mc.TARGETS), choices=list(mc.TARGETS))
     parser.add_argument("--seeds", type=int, default=None, help="seeds per row (default 10, 1 with --quick)")
+    parser.add_argument("--first-seed", type=int, default=0, help="first seed (seeds first .. first + seeds - 1)")
     parser.add_argument("--steps", type=int, default=None, help="override every recipe's G steps")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes, one thread each")
-    parser.add_argument("--quick", action="store_true", help="seconds-long smoke run")
+    parser.add_argument("--quick", action="store_true", help="seconds-long smoke run (nothing is stored)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per row")
     parser.add_argument("--per-seed", action="store_true", help="also print each run's metrics as it finishes")
+    parser.add_argument("--out", type=Path, default=None, help="store (merge) one JSON file per row here")
+    parser.add_argument("--table", action="store_true", help="print the stored rows beside PacGAN's (no training)")
+    parser.add_argument("--dir", type=Path, default=mc.RESULTS_DIR, help="where --table reads the stored rows")
+    parser.add_argument("--list", action="store_true", help="list the recipes and exit")
     args = parser.parse_args(argv)
+    if args.list:
+        for name, (preset, steps, changes, kind, description) in mc.RECIPES.items():
+            print(f"{name:16s} {kind:11s} {steps:6d}  {preset} {changes}  {description}")
+        return 0
+    if args.table:
+        print(mc.format_table(mc.load_rows(args.dir)))
+        return 0
+    recipes = args.recipes or list(mc.RECIPES)
+    unknown = [name for name in recipes if name not in mc.RECIPES]
+    if unknown:
+        parser.error(f"unknown recipe(s) {unknown}; choose from {list(mc.RECIPES)}")
     seeds = args.seeds or (1 if args.quick else 10)
-    if seeds < 1 or args.workers < 1:
-        parser.error(f"--seeds and --workers must be >= 1, got {seeds} and {args.workers}")
+    if seeds < 1 or args.workers < 1 or args.first_seed < 0:
+        parser.error(f"--seeds and --workers must be >= 1 and --first-seed >= 0, got {seeds}, {args.workers}, "
+                     f"{args.first_seed}")
+    if args.quick and args.out:
+        parser.error("--quick runs are smoke tests; they are not stored (drop --out)")
     torch.set_num_threads(1)
-    plan = []
-    for recipe in args.recipes:
-        steps = args.steps or (100 if args.quick else RECIPES[recipe][1])
-        for target in args.targets:
-            plan.append((recipe, target, steps))
-    jobs = [(recipe, target, seed, steps) for recipe, target, steps in plan for seed in range(seeds)]
-    header = (f"# machine: {runtime.describe()} (1 thread per run, {args.workers} worker(s))"
+    plan = [(recipe, target, args.steps or (100 if args.quick else mc.RECIPES[recipe][1]))
+            for recipe in recipes for target in args.targets]
+    jobs = [(recipe, target, seed, steps) for recipe, target, steps in plan
+            for seed in range(args.first_seed, args.first_seed + seeds)]
+    if not args.json:
+        print(f"# machine: {runtime.describe()} (1 thread per run, {args.workers} worker(s))"
               f"{' -- quick smoke run' if args.quick else ''}\n"
-              f"# seeds 0..{seeds - 1}; 2,500 samples per evaluation; metrics after the last step; mean ± s.e.")
-    if not args.json:
-        print(header)
+              f"# seeds {args.first_seed}..{args.first_seed + seeds - 1}; 2,500 samples per evaluation; metrics "
+              f"after the last step; mean ± s.e.\n{mc.HEADER}", flush=True)
     start = time.perf_counter()
-    if not args.json:
-        print(f"{'recipe':12s} {'target':8s} {'modes':>11s}  {'% HQ':>11s}  {'reverse KL':>15s}  {'steps':>6s}  "
-              f"{'s/run':>7s}", flush=True)
     pool = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
     try:
-        results = pool.map(run_one, *zip(*jobs)) if pool else (run_one(*job) for job in jobs)
+        results = pool.map(mc.run_one, *zip(*jobs)) if pool else (mc.run_one(*job) for job in jobs)
         runs: list = []
-        for job, result in zip(jobs, results):  # rows are printed as soon as all their seeds are done
+        for (recipe, target, seed, steps), result in zip(jobs, results):
             runs.append(result)
             if args.per_seed:
-                seed_row = {"recipe": job[0], "target": job[1], "seed": job[2], "steps": job[3], **result}
-                print(json.dumps(seed_row) if args.json else
-                      f"#   seed {job[2]}: {job[0]} {job[1]} modes {result['modes']}  HQ {result['high_quality']:.1f} %  "
-                      f"rKL {result['reverse_kl']:.3f}  {result['seconds']:.0f} s", flush=True)
-            if len(runs) == seeds:
-                row = summarise(job[0], job[1], job[3], runs)
-                print(json.dumps(row) if args.json else format_row(row), flush=True)
-                runs = []
+                print(json.dumps({"recipe": recipe, "target": target, "steps": steps, **result}) if args.json else
+                      f"#   seed {seed}: {recipe} {target} modes {result['modes']}  HQ {result['high_quality']:.1f} %"
+                      f"  rKL {result['reverse_kl']:.3f}  {result['seconds']:.0f} s", flush=True)
+            if len(runs) < seeds:
+                continue
+            if args.out:
+                record = mc.save_runs(args.out, recipe, target, runs, workers=args.workers, steps=steps)
+            else:
+                preset, _, changes, kind, description = mc.RECIPES[recipe]
+                record = {"recipe": recipe, "target": target, "steps": steps, "kind": kind,
+                          "runs": runs, "summary": mc.summarise(runs)}
+            print(json.dumps(record) if args.json else mc.format_row(record), flush=True)
+            runs = []
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
     if not args.json:
-        print(f"# total wall time {time.perf_counter() - start:.0f} s; pacgan-ema, course-best and no-energy sample "
-              f"from the EMA of G's weights")
+        print(f"# total wall time {time.perf_counter() - start:.0f} s"
+              f"{'; stored rows (all seeds so far) in ' + str(args.out) if args.out else ''}")
     return 0
 
 

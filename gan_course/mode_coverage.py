@@ -1,0 +1,244 @@
+"""Mode coverage of named lab recipes, row by row beside PacGAN's Table 1 (lesson 10, ``benchmarks/mode_coverage.py``).
+
+One *row* is a recipe on a target trained from 10 seeds; each run reports the PacGAN metrics of 2,500 samples after
+its last G step (``metrics.mode_metrics``: modes captured, % high-quality samples within 3σ, reverse KL of the mode
+histogram to uniform) and the row is their mean ± standard error. ``RECIPES`` names each recipe as a lab preset plus
+changes and a G-step budget; ``run_one`` trains one seed; ``save_runs`` stores the per-seed values of a row in one
+JSON file per (recipe, target) and ``load_rows`` reads them back; ``format_table`` prints the stored rows beside
+``PACGAN_TABLE1``.
+
+Three kinds of recipe, kept apart because they answer different questions:
+- ``gan``: a pure GAN. Real data reaches G only through D's judgement;
+- ``gan+energy``: a GAN + moment-matching hybrid. An energy-distance term in G's loss compares G's batch with a fresh
+  real batch directly, outside D (the MMD-net / GMMN line: Li, Swersky & Zemel, 2015; Dziugaite, Roy & Ghahramani,
+  2015; with the energy kernel, Cramér GAN, Bellemare et al., 2017). On raw 2-D coordinates that term is a strong
+  mode balancer; on images a distance between raw pixels is not a meaningful similarity, so it does not carry over;
+- ``energy-only``: no D at all: G is trained on the energy distance alone (``LabConfig.gan_weight=0``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import torch
+
+from gan_course import lab, runtime
+
+TARGETS = ("ring-8", "grid-25")
+FORMAT = 1
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "mode_coverage"
+METRICS = ("modes", "high_quality", "reverse_kl")
+VANILLA_STEPS = 2000
+
+# PacGAN (Lin, Khetan, Fanti & Oh, NeurIPS 2018), Table 1: (modes, % high-quality samples, reverse KL), each the mean
+# over 10 runs of the authors' protocol (their code, fjxmlzn/PacGAN, synthetic_data_experiments: 10 runs per
+# setting, 400 epochs of 100,000 samples at batch 100, i.e. about 400,000 updates; G 4 × 400 ReLU + batch norm,
+# D 3 × 200 maxout-5, Adam lr 1e-4, β1 0.8; the same 2,500-sample, 3σ metrics, after VEEGAN). Ring: 8 modes on a
+# circle of radius 1, σ 0.01; grid: 25 modes on {−4, −2, 0, 2, 4}², σ 0.05 (our ``toy2d`` targets).
+PACGAN_TABLE1 = {
+    "ring-8": {
+        "GAN": (6.3, 98.2, 0.45),
+        "ALI": (6.6, 97.6, 0.36),
+        "Minibatch Disc.": (4.3, 36.6, 1.93),
+        "PacGAN2": (7.9, 95.6, 0.07),
+        "PacGAN3": (7.8, 97.7, 0.07),
+        "PacGAN4": (7.8, 95.9, 0.11),
+    },
+    "grid-25": {
+        "GAN": (17.3, 94.8, 0.70),
+        "ALI": (24.1, 95.7, 0.14),
+        "Minibatch Disc.": (23.8, 79.9, 0.17),
+        "PacGAN2": (23.8, 91.3, 0.13),
+        "PacGAN3": (24.6, 94.2, 0.06),
+        "PacGAN4": (24.8, 93.6, 0.04),
+    },
+}
+PACGAN_PROTOCOL = ("PacGAN Table 1 (Lin et al., 2018): mean of 10 runs, about 400,000 updates each (400 epochs of "
+                   "100,000 samples, batch 100), G 4x400 ReLU+BN, D 3x200 maxout; 2,500 samples, 3 sigma")
+
+
+def _vanilla(steps: int = VANILLA_STEPS, **changes) -> tuple:
+    return ("collapse", steps, changes)
+
+
+# name -> (preset, G steps per run, changes to the preset, kind, what it is)
+RECIPES: dict[str, tuple[str, int, dict, str, str]] = {
+    "vanilla": (*_vanilla(), "gan", "non-saturating GAN, Adam 2e-4, batch 256, G and D 2 x 128 (the 'collapse' preset)"),
+    # each single remedy on top of vanilla, same 2,000 G steps
+    "lsgan": (*_vanilla(loss="lsgan"), "gan", "least-squares loss (the 'cure' preset)"),
+    "wgan-gp": (*_vanilla(loss="wgan-gp", d_steps=3), "gan", "WGAN-GP loss, λ 10, 3 critic steps per G step"),
+    "spectral-norm": (*_vanilla(spectral_norm=True), "gan", "spectral normalisation of D's layers"),
+    "pack-4": (*_vanilla(pack=4), "gan", "PacGAN: D judges 4 samples jointly"),
+    "minibatch-std": (*_vanilla(minibatch_std=True), "gan", "minibatch standard deviation feature in D"),
+    "instance-noise": (*_vanilla(instance_noise=0.1, noise_anneal_steps=VANILLA_STEPS), "gan",
+                       "instance noise std 0.1 on D's inputs, annealed to 0 over the run"),
+    "lookahead-d": (*_vanilla(unrolled_steps=5), "gan",
+                    "first-order look-ahead D: G steps against D 5 steps ahead, D's updates held fixed"),
+    "unrolled-d": (*_vanilla(unrolled_steps=5, unrolled_mode="full"), "gan",
+                   "full unrolled D (Metz et al., 2017): G's gradient through 5 differentiable D steps"),
+    "ema": (*_vanilla(ema=0.999), "gan", "samples from an exponential moving average of G's weights (0.999)"),
+    "lr-decay": (*_vanilla(decay_start=VANILLA_STEPS // 2, decay_steps=VANILLA_STEPS // 2), "gan",
+                 "learning rates decayed linearly to 0 over the second half"),
+    "fourier-d": (*_vanilla(fourier_features=32, fourier_anneal_steps=VANILLA_STEPS), "gan",
+                  "Fourier features of D's input (32, scale 40), opened coarse-to-fine over the run"),
+    "energy-term": (*_vanilla(energy_weight=100.0), "gan+energy",
+                    "energy-distance term (weight 100) added to vanilla G's loss: a hybrid, not a GAN remedy"),
+    "energy-only": (*_vanilla(energy_weight=100.0, gan_weight=0.0), "energy-only",
+                    "no D: vanilla's G trained on 100 x energy distance alone (GMMN-style moment matching)"),
+    # longer recipes
+    "pacgan-ema": ("pacgan-ema", 8000, {}, "gan",
+                   "pack 4, batch 512, G 3 x 128, EMA 0.999, lr decayed to 0 over steps 3,000-8,000"),
+    "no-energy": ("hybrid", 20000, {"energy_weight": 0.0}, "gan",
+                  "the hybrid without its energy term: pacgan-ema + Fourier-feature D opened over the run, 20,000 "
+                  "steps, lr decay over the last 10,000 (best pure GAN before the moonshot)"),
+    # moonshot slot: "adversarial-best": ("adversarial-best", 20000, {}, "gan", "..."),
+    "hybrid": ("hybrid", 20000, {}, "gan+energy",
+               "GAN + energy-distance hybrid (was 'course-best'): no-energy + energy term of weight 100 in G's loss"),
+}
+KINDS = ("gan", "gan+energy", "energy-only")
+
+
+def check_recipe(name: str) -> tuple:
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}; choose one of {list(RECIPES)}")
+    return RECIPES[name]
+
+
+def config_for(recipe: str, target: str, seed: int = 0) -> lab.LabConfig:
+    """The LabConfig one run of ``recipe`` on ``target`` uses (metrics are taken once, after the last step)."""
+    preset, steps, changes, _, _ = check_recipe(recipe)
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; choose one of {list(TARGETS)}")
+    return lab.preset(preset, target=target, seed=seed, eval_every=max(steps, 1), **changes)
+
+
+def run_one(recipe: str, target: str, seed: int, steps: int | None = None) -> dict:
+    """Train one seed of a recipe on a target; its final mode metrics, wall time and whether it paused (NaN)."""
+    torch.set_num_threads(1)
+    steps = check_recipe(recipe)[1] if steps is None else steps
+    run = lab.ModeCollapseLab(config_for(recipe, target, seed))
+    start = time.perf_counter()
+    run.step(steps)
+    result = run.metrics()
+    return {"seed": seed, **result, "seconds": round(time.perf_counter() - start, 3),
+            "paused": run.paused_reason is not None}
+
+
+def mean_se(values: list[float]) -> tuple[float, float]:
+    """Mean and standard error (stdev / √n); a run with no high-quality sample (reverse KL = inf) makes it inf."""
+    if not all(math.isfinite(v) for v in values):
+        return math.inf, 0.0
+    mean = statistics.fmean(values)
+    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    return mean, se
+
+
+def summarise(runs: list[dict]) -> dict:
+    summary: dict = {"seeds": len(runs)}
+    for key in (*METRICS, "seconds"):
+        summary[key], summary[f"{key}_se"] = mean_se([float(r[key]) for r in runs])
+    summary["paused_runs"] = sum(bool(r["paused"]) for r in runs)
+    summary["runs_without_hq"] = sum(not math.isfinite(float(r["reverse_kl"])) for r in runs)  # rKL inf
+    return summary
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
+                              cwd=Path(__file__).resolve().parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def result_path(directory: str | Path, recipe: str, target: str) -> Path:
+    return Path(directory) / f"{recipe}__{target}.json"
+
+
+def save_runs(directory: str | Path, recipe: str, target: str, runs: list[dict], workers: int = 1,
+              steps: int | None = None) -> dict:
+    """Write (or merge into) the row file of (recipe, target): per-seed values, the config, machine and commit.
+
+    Runs of the same recipe, target, steps and config are merged by seed (a new run replaces the stored run of its
+    seed), so a row can be measured in pieces; a file made with another config or step count is replaced."""
+    preset, default_steps, changes, kind, description = check_recipe(recipe)
+    steps = default_steps if steps is None else steps
+    config = config_for(recipe, target).to_dict()
+    path = result_path(directory, recipe, target)
+    merged = {run["seed"]: run for run in runs}
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old.get("config") == config and old.get("steps") == steps and old.get("format") == FORMAT:
+            merged = {**{run["seed"]: run for run in old["runs"]}, **merged}
+    ordered = [merged[seed] for seed in sorted(merged)]
+    record = {"format": FORMAT, "recipe": recipe, "target": target, "steps": steps, "preset": preset,
+              "changes": changes, "kind": kind, "pure_adversarial": kind == "gan", "description": description,
+              "config": config, "runs": ordered, "summary": summarise(ordered),
+              "machine": runtime.describe(), "cpu": platform.processor() or platform.machine(), "threads": 1,
+              "workers": workers, "torch": torch.__version__, "git_commit": _git("rev-parse", "HEAD"),
+              "git_dirty": bool(_git("status", "--porcelain", "--", "gan_course")),
+              "measured_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(tmp, path)
+    return record
+
+
+def load_rows(directory: str | Path = RESULTS_DIR) -> list[dict]:
+    """Every stored row in ``directory``, in ``RECIPES`` order then target order (unknown recipes last, by name).
+
+    Each row is the file's dict (``format``, ``recipe``, ``target``, ``steps``, ``kind``, ``runs`` per seed,
+    ``summary`` with mean and s.e., machine, commit, ...)."""
+    rows = []
+    for path in sorted(Path(directory).glob("*__*.json")):
+        row = json.loads(path.read_text())
+        if row.get("format") != FORMAT:
+            raise ValueError(f"{path}: format {row.get('format')!r}, expected {FORMAT}")
+        row["summary"] = summarise(row["runs"])  # from the per-seed values, whatever the file's summary says
+        rows.append(row)
+    order = {name: i for i, name in enumerate(RECIPES)}
+    return sorted(rows, key=lambda r: (order.get(r["recipe"], len(order)), r["recipe"],
+                                       TARGETS.index(r["target"]) if r["target"] in TARGETS else len(TARGETS)))
+
+
+def _cell(mean: float, se: float, digits: int, infinite_runs: int = 0) -> str:
+    if math.isinf(mean):
+        return f"inf ({infinite_runs} no HQ)"
+    return f"{mean:.{digits}f} ± {se:.{digits}f}"
+
+
+def format_row(row: dict) -> str:
+    s = row["summary"]
+    return (f"{row['recipe']:16s} {row['target']:8s} {row['kind']:11s} {_cell(s['modes'], s['modes_se'], 2):>13s}  "
+            f"{_cell(s['high_quality'], s['high_quality_se'], 1):>12s}  "
+            f"{_cell(s['reverse_kl'], s['reverse_kl_se'], 3, s.get('runs_without_hq', 0)):>15s}  {s['seeds']:5d}  {row['steps']:6d}  "
+            f"{s['seconds']:7.1f}")
+
+
+HEADER = (f"{'recipe':16s} {'target':8s} {'kind':11s} {'modes':>13s}  {'% HQ':>12s}  {'reverse KL':>15s}  {'seeds':>5s}  "
+          f"{'steps':>6s}  {'s/run':>7s}")
+
+
+def format_table(rows: list[dict]) -> str:
+    """The stored rows per target, then PacGAN's Table 1 rows for that target, as plain text."""
+    lines = []
+    for target in TARGETS:
+        mine = [row for row in rows if row["target"] == target]
+        lines += [f"## {target}", HEADER] + [format_row(row) for row in mine]
+        lines.append(f"-- {PACGAN_PROTOCOL}")
+        for name, (modes, quality, rkl) in PACGAN_TABLE1[target].items():
+            lines.append(f"{name:16s} {target:8s} {'published':11s} {modes:13.1f}  {quality:12.1f}  {rkl:15.2f}  {10:5d}  "
+                         f"{'~400k':>6s}")
+        lines.append("")
+    machines = sorted({row["machine"] for row in rows})
+    commits = sorted({row["git_commit"][:7] for row in rows})
+    lines.append(f"# measured on: {'; '.join(machines) or '-'} (1 thread per run); commits {', '.join(commits) or '-'}")
+    return "\n".join(lines)
