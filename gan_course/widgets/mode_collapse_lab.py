@@ -28,33 +28,52 @@ from gan_course.data import toy2d
 from gan_course.widgets import lab_views
 
 CUSTOM_PRESET = "(custom)"
-HELP = {  # tooltips: what each field means
-    "target": "the data: 8 sharp Gaussians on a ring, 25 on a grid, shapes without modes, or your own ('custom')",
-    "loss": "the GAN loss: non-saturating (standard), minimax, LSGAN (least squares), WGAN, WGAN-GP, hinge",
-    "g_optimizer": "G's optimizer", "d_optimizer": "D's optimizer",
-    "g_lr": "G's learning rate (log scale): how far G moves its points per step",
-    "d_lr": "D's learning rate (log scale): how fast D redraws its real/fake surface",
-    "beta1": "Adam's momentum β₁ (0.5 is the GAN default)", "beta2": "Adam's β₂",
-    "d_steps": "D updates before each G update",
-    "g_width": "units per hidden layer of G", "g_depth": "hidden layers of G",
-    "d_width": "units per hidden layer of D", "d_depth": "hidden layers of D",
-    "latent_dim": "size of G's Gaussian noise z", "latent_components": "K > 0: a one-hot code of K components before z",
-    "batch_size": "real and generated points per step",
-    "label_smoothing": "one-sided: D's real target is 1 − s", "label_flip": "fraction of swapped real/fake labels",
-    "instance_noise": "std of the noise added to every input of D", "noise_anneal_steps": "steps to anneal it to 0",
-    "pack": "PacGAN: D judges this many samples jointly (sees a collapsed batch)",
-    "minibatch_std": "D sees the batch's spread (a collapsed batch has none)",
-    "spectral_norm": "normalise D's layers: a smoother D", "fourier_features": "sin/cos features: a D that sees σ = 0.01",
-    "fourier_scale": "highest Fourier frequency", "fourier_anneal_steps": "steps to open the frequencies coarse-to-fine",
-    "energy_weight": "weight of an energy-distance term in G's loss: moves mass from full modes to empty ones",
-    "gan_weight": "weight of the adversarial part of G's loss; 0 = energy only (D is neither trained nor asked)",
-    "gp_weight": "λ of WGAN-GP's gradient penalty", "unrolled_steps": "D steps G looks ahead for each G update",
-    "unrolled_mode": "lookahead: first-order, D's updates held fixed; full: G's gradient through D's updates (Metz)",
-    "decay_start": "step where the learning rates start to decay", "decay_steps": "length of the linear decay",
-    "decay_floor": "learning-rate multiplier at the end of the decay",
-    "ema": "moving average of G's weights (samples come from the average)",
-    "eval_every": "steps between recorded mode metrics", "seed": "the random seed of weights and data",
-}
+
+
+def _tooltips(text: str) -> dict[str, str]:
+    """``{field: tooltip}`` from lines ``field: tooltip``."""
+    return dict(line.strip().split(": ", 1) for line in text.strip().splitlines())
+
+
+HELP = _tooltips("""
+    target: the data: 8 sharp Gaussians on a ring, 25 on a grid, shapes without modes, or your own ('custom')
+    loss: the GAN loss: non-saturating (standard), minimax, LSGAN (least squares), WGAN, WGAN-GP, hinge
+    g_optimizer: G's optimizer
+    d_optimizer: D's optimizer
+    g_lr: G's learning rate (log scale): how far G moves its points per step
+    d_lr: D's learning rate (log scale): how fast D redraws its real/fake surface
+    beta1: Adam's momentum β₁ (0.5 is the GAN default)
+    beta2: Adam's β₂
+    d_steps: D updates before each G update
+    g_width: units per hidden layer of G
+    g_depth: hidden layers of G
+    d_width: units per hidden layer of D
+    d_depth: hidden layers of D
+    latent_dim: size of G's Gaussian noise z
+    latent_components: K > 0: a one-hot code of K components before z
+    batch_size: real and generated points per step
+    label_smoothing: one-sided: D's real target is 1 − s
+    label_flip: fraction of swapped real/fake labels
+    instance_noise: std of the noise added to every input of D
+    noise_anneal_steps: steps to anneal it to 0
+    pack: PacGAN: D judges this many samples jointly (sees a collapsed batch)
+    minibatch_std: D sees the batch's spread (a collapsed batch has none)
+    spectral_norm: normalise D's layers: a smoother D
+    fourier_features: sin/cos features: a D that sees σ = 0.01
+    fourier_scale: highest Fourier frequency
+    fourier_anneal_steps: steps to open the frequencies coarse-to-fine
+    energy_weight: weight of an energy-distance term in G's loss: moves mass from full modes to empty ones
+    gan_weight: weight of the adversarial part of G's loss; 0 = energy only (D is neither trained nor asked)
+    gp_weight: λ of WGAN-GP's gradient penalty
+    unrolled_steps: D steps G looks ahead for each G update
+    unrolled_mode: lookahead: first-order, D's updates held fixed; full: G's gradient through D's updates (Metz)
+    decay_start: step where the learning rates start to decay
+    decay_steps: length of the linear decay
+    decay_floor: learning-rate multiplier at the end of the decay
+    ema: moving average of G's weights (samples come from the average)
+    eval_every: steps between recorded mode metrics
+    seed: the random seed of weights and data
+""")  # what each field means, shown as its control's tooltip
 TOP = ("target", "loss", "g_lr", "d_lr", "d_steps", "batch_size")
 GROUPS = {
     "networks": ("g_width", "g_depth", "d_width", "d_depth", "latent_dim", "latent_components", "fourier_features",
