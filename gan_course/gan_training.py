@@ -223,9 +223,9 @@ def train_step(generator: nn.Module, discriminator: nn.Module, g_optimizer: torc
     batches = [real_batches] if isinstance(real_batches, Tensor) else list(real_batches)
     if not batches:
         raise ValueError("real_batches is empty: give at least one real batch")
-    for real in batches[:-1]:  # the extra D steps (d_steps > 1) judge fakes of their own
-        discriminator_step(generator, discriminator, d_optimizer, real, loss, tricks, labels, rng, step,
-                           precision=precision)
+    extra = iter(batches[:-1])  # the extra D steps (d_steps > 1) judge fakes of their own
+    discriminator_steps(generator, discriminator, d_optimizer, lambda: next(extra), len(batches) - 1, loss, tricks,
+                        labels, rng, step, precision)
     real = batches[-1]
     with autocast(precision, real.device):
         fake = _generate(generator, sample_latent(generator, real.shape[0], rng), labels)  # with G's graph
@@ -281,18 +281,57 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real: Calla
     ``sample_real(n)`` returns a real batch. ``callback(step, history)`` runs after every G step (drawing,
     checkpoints); it may raise ``StopIteration`` to end training early.
     """
-    history: dict[str, list[float]] = {}
-    for step in range(config.steps):
-        for _ in range(config.d_steps):
-            d_stats = discriminator_step(generator, discriminator, d_optimizer, sample_real(config.batch_size),
-                                         config.loss, config.tricks, rng=rng, step=step)
+    def one_step(step: int) -> dict[str, float]:
+        d_stats = discriminator_steps(generator, discriminator, d_optimizer, lambda: sample_real(config.batch_size),
+                                      config.d_steps, config.loss, config.tricks, rng=rng, step=step)
         g_stats = generator_step(generator, discriminator, g_optimizer, config.batch_size, config.loss,
                                  config.tricks, rng=rng, step=step)
-        for key, value in {**d_stats, **g_stats}.items():
+        return {**d_stats, **g_stats}
+
+    callbacks = () if callback is None else (lambda step, stats, history: callback(step, history),)
+    return fit(one_step, config.steps, callbacks=callbacks)
+
+
+# ------------------------------------------------------------------------------------------- the one training loop
+def discriminator_steps(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
+                        next_real: Callable[[], Tensor], count: int, loss: str = "non-saturating",
+                        tricks: Tricks | None = None, labels: Tensor | None = None,
+                        rng: torch.Generator | None = None, step: int | None = None,
+                        precision: str = "fp32") -> dict[str, float]:
+    """``count`` D updates (``discriminator_step``), each on a batch ``next_real()`` draws just before it; returns
+    the last update's stats (``{}`` when ``count`` is 0). The one place of the ``d_steps`` loop."""
+    stats: dict[str, float] = {}
+    for _ in range(count):
+        stats = discriminator_step(generator, discriminator, optimizer, next_real(), loss, tricks, labels, rng, step,
+                                   precision=precision)
+    return stats
+
+
+Step = Callable[[int], dict[str, float]]
+Callback = Callable[[int, dict[str, float], dict[str, list[float]]], None]
+
+
+def fit(step: Step, steps: int, *, start: int = 0, history: dict[str, list[float]] | None = None,
+        callbacks: tuple[Callback, ...] | list[Callback] = ()) -> dict[str, list[float]]:
+    """The training loop of every GAN in the course: ``step(i)`` for ``i`` in ``start, …, steps − 1``.
+
+    ``step(i)`` does one iteration's updates and returns its numbers (``dict[str, float]``); ``fit`` appends each
+    to ``history[key]`` (a new dict, or the one given: a resumed run passes the history it saved), then calls every
+    ``callback(i, stats, history)`` in order (drawing, progress, checkpoints). ``step`` raising ``StopIteration``
+    ends training before that step is recorded; a callback raising it ends training after the step. Errors (e.g.
+    ``NaNLossError``) pass through. Returns ``history``.
+    """
+    history = {} if history is None else history
+    for i in range(start, steps):
+        try:
+            stats = step(i)
+        except StopIteration:
+            break
+        for key, value in stats.items():
             history.setdefault(key, []).append(value)
-        if callback is not None:
-            try:
-                callback(step, history)
-            except StopIteration:
-                break
+        try:
+            for callback in callbacks:
+                callback(i, stats, history)
+        except StopIteration:
+            break
     return history

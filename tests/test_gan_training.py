@@ -201,3 +201,24 @@ def test_generator_step_adds_a_penalty_on_the_fake_batch_and_reports_it_apart():
     assert stats["g_loss"] == pytest.approx(total.item() - stats["g_penalty"], abs=1e-5)
     with pytest.raises(gan_training.NaNLossError, match="g_penalty"):
         gan_training.generator_step(generator, discriminator, g_opt, 64, penalty=lambda fake: fake.sum() * math.nan)
+
+
+def test_fit_records_calls_back_resumes_and_stops():
+    calls = []
+
+    def step(i):
+        if i == 5:
+            raise StopIteration  # a step may end training before it is recorded
+        return {"a": float(i), "b": 2.0 * i}
+
+    def callback(i, stats, history):
+        calls.append((i, stats["a"], len(history["a"])))
+        if i == 3:
+            raise StopIteration  # ends training after this step
+
+    history = gan_training.fit(step, 10, callbacks=[callback])
+    assert history == {"a": [0.0, 1.0, 2.0, 3.0], "b": [0.0, 2.0, 4.0, 6.0]}
+    assert calls == [(0, 0.0, 1), (1, 1.0, 2), (2, 2.0, 3), (3, 3.0, 4)]
+    resumed = gan_training.fit(step, 10, start=4, history=history)  # appends to the given history
+    assert resumed is history and history["a"] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert gan_training.fit(step, 0) == {}
