@@ -27,6 +27,8 @@ def test_pacgan_table1_has_all_six_rows_per_target_and_no_best_of_column_anchor(
             assert 0 < modes <= most and 0 < quality <= 100 and rkl >= 0
     assert mc.PACGAN_TABLE1["grid-25"]["PacGAN4"] == (24.8, 93.6, 0.04)
     assert mc.PACGAN_TABLE1["ring-8"]["PacGAN2"] == (7.9, 95.6, 0.07)
+    assert mc.PACGAN_TABLE1_SE["grid-25"]["PacGAN4"] == (0.2, 0.6, 0.01)
+    assert all(list(mc.PACGAN_TABLE1_SE[t]) == PACGAN_ROWS for t in mc.TARGETS)
     for source in (SCRIPT, Path(mc.__file__)):
         assert "anchor" not in source.read_text().lower(), f"{source}: compare row by row, not best-of-column"
 
