@@ -100,7 +100,8 @@ RECIPES: dict[str, tuple[str, int, dict, str, str]] = {
     "no-energy": ("hybrid", 20000, {"energy_weight": 0.0}, "gan",
                   "the hybrid without its energy term: pacgan-ema + Fourier-feature D opened over the run, 20,000 "
                   "steps, lr decay over the last 10,000 (best pure GAN before the moonshot)"),
-    # moonshot slot: "adversarial-best": ("adversarial-best", 20000, {}, "gan", "..."),
+    "adversarial-best": ("adversarial-best", 20000, {}, "gan",
+                         "best pure GAN (moonshot): no-energy with the LSGAN loss and a minibatch-std feature in D"),
     "hybrid": ("hybrid", 20000, {}, "gan+energy",
                "GAN + energy-distance hybrid (was 'course-best'): no-energy + energy term of weight 100 in G's loss"),
 }
