@@ -239,7 +239,7 @@ def train_image_gan(generator: nn.Module, discriminator: nn.Module, images: Tens
     ``checkpoint`` (a path) is written at every epoch's end and at the end; with ``resume`` a matching checkpoint
     there is loaded first and training continues from its step (a finished run just loads). ``stop_after`` ends
     this session after that many steps (to show an interruption). ``callback(step, stats)`` runs after every
-    generator step.
+    generator step; it may raise ``StopIteration`` to end the session there (the checkpoint is still written).
 
     The step is ``gan_training.train_step`` with the speed levers measured in ``benchmarks/dcgan_speed.py``: fused
     Adam (one kernel for all parameters), channels-last memory format for the convolutions while training (the
@@ -296,32 +296,38 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
 
     bar = tqdm(total=config.steps, initial=run.step, disable=not progress, desc=f"{config.loss} GAN", unit="step")
     start, saved_epoch = time.perf_counter(), sampler.epoch
+
+    def step(i: int) -> dict[str, float]:  # d_steps fresh real batches, train_step, the schedules; i = run.step
+        real_batches = [sampler.next().contiguous(memory_format=torch.channels_last) for _ in range(config.d_steps)]
+        stats = gan_training.train_step(generator, discriminator, g_optimizer, d_optimizer, real_batches,
+                                        config.loss, config.tricks, rng=rng, step=i, precision=precision)
+        for scheduler in schedulers:
+            scheduler.step()
+        run.step = i + 1
+        return stats
+
+    def grids(i, stats, history) -> None:
+        if run.step % grid_every == 0 or run.step == config.steps:
+            run.grids.append(draw_grid(generator, noise))
+            run.grid_steps.append(run.step)
+
+    def progress_bar(i, stats, history) -> None:
+        bar.update(1)
+        if run.step % 25 == 0:
+            bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}")
+
+    def checkpoint_at_epoch_end(i, stats, history) -> None:
+        nonlocal path, start, saved_epoch
+        if path is not None and sampler.epoch != saved_epoch:  # an epoch just ended
+            run.seconds += time.perf_counter() - start
+            start, saved_epoch = time.perf_counter(), sampler.epoch
+            if not checkpoints.save_or_keep(_state(run, rng, sampler, schedulers), path, _HOW_TO_SAVE):
+                path = None  # warned once; training goes on in memory
+
+    user = () if callback is None else (lambda i, stats, history: callback(run.step, stats),)
     try:
-        while run.step < last:
-            step = run.step
-            real_batches = [sampler.next().contiguous(memory_format=torch.channels_last)
-                            for _ in range(config.d_steps)]
-            stats = gan_training.train_step(generator, discriminator, g_optimizer, d_optimizer, real_batches,
-                                            config.loss, config.tricks, rng=rng, step=step,
-                                            precision=precision)
-            for scheduler in schedulers:
-                scheduler.step()
-            for key, value in stats.items():
-                run.history.setdefault(key, []).append(value)
-            run.step = step + 1
-            if run.step % grid_every == 0 or run.step == config.steps:
-                run.grids.append(draw_grid(generator, noise))
-                run.grid_steps.append(run.step)
-            if callback is not None:
-                callback(run.step, stats)
-            bar.update(1)
-            if run.step % 25 == 0:
-                bar.set_postfix(d_loss=f"{stats['d_loss']:.3f}", g_loss=f"{stats['g_loss']:.3f}")
-            if path is not None and sampler.epoch != saved_epoch:  # an epoch just ended
-                run.seconds += time.perf_counter() - start
-                start, saved_epoch = time.perf_counter(), sampler.epoch
-                if not checkpoints.save_or_keep(_state(run, rng, sampler, schedulers), path, _HOW_TO_SAVE):
-                    path = None  # warned once; training goes on in memory
+        gan_training.fit(step, last, start=run.step, history=run.history,
+                         callbacks=(grids, *user, progress_bar, checkpoint_at_epoch_end))
     except gan_training.NaNLossError as err:
         where = f" The last good checkpoint is {path}." if path is not None and path.is_file() else ""
         raise gan_training.NaNLossError(f"{err}{where}") from err
