@@ -152,21 +152,20 @@ def train_conditional_gan(generator: nn.Module, discriminator: nn.Module, images
     runtime.seed_everything(config.seed)
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.lr_generator, betas=config.betas)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.lr_discriminator, betas=config.betas)
-    history: dict[str, list[float]] = {}
     generator.train()
     discriminator.train()
-    for step in range(config.steps):
+
+    def step(i: int) -> dict[str, float]:
         index = torch.randint(images.shape[0], (config.batch_size,), generator=rng)
         d_stats = gan_training.discriminator_step(generator, discriminator, d_optimizer, images[index], config.loss,
-                                                  labels=labels[index], rng=rng, step=step)
+                                                  labels=labels[index], rng=rng, step=i)
         fake_labels = torch.randint(generator.num_classes, (config.batch_size,), generator=rng)
         g_stats = gan_training.generator_step(generator, discriminator, g_optimizer, config.batch_size, config.loss,
-                                              labels=fake_labels, rng=rng, step=step)
-        for key, value in {**d_stats, **g_stats}.items():
-            history.setdefault(key, []).append(value)
-        if callback is not None:
-            callback(step, history)
-    return history
+                                              labels=fake_labels, rng=rng, step=i)
+        return {**d_stats, **g_stats}
+
+    callbacks = () if callback is None else (lambda i, stats, history: callback(i, history),)
+    return gan_training.fit(step, config.steps, callbacks=callbacks)
 
 
 @torch.no_grad()
