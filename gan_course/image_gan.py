@@ -349,9 +349,8 @@ def feature_matching_loss(discriminator: nn.Module, real_images: Tensor, fake_im
     if real_images.shape[1:] != fake_images.shape[1:]:
         raise ValueError(f"real {tuple(real_images.shape)} and fake {tuple(fake_images.shape)} images differ in shape")
     with torch.no_grad():
-        real_mean = discriminator.features(real_images).mean(dim=0)  # (B, F) -> (F,)
-    fake_mean = discriminator.features(fake_images).mean(dim=0)  # (B, F) -> (F,)
-    return ((real_mean - fake_mean) ** 2).sum()
+        real_features = discriminator.features(real_images)  # (B, F)
+    return losses.feature_matching_loss(real_features, discriminator.features(fake_images))
 
 
 @dataclass(frozen=True)

@@ -123,3 +123,9 @@ GAN_LOSSES: dict[str, GANLoss] = {
 def get_loss(name: str) -> GANLoss:
     """Look a loss family up by name; unknown names list the allowed ones."""
     return runtime.lookup(GAN_LOSSES, name, "GAN loss")
+
+
+def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
+    """Feature matching (Salimans et al., 2016): ``‖E f(x) − E f(G(z))‖²`` over the batch means of D's features
+    (B, F). The course's one feature-matching loss (``image_gan.feature_matching_loss`` computes the features)."""
+    return ((real_features.mean(dim=0) - fake_features.mean(dim=0)) ** 2).sum()

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_course import gan_training, runtime
+from gan_course.losses import feature_matching_loss  # ‖E f(x) − E f(G(z))‖², lesson 13 calls it from here
 from gan_course.models import dcgan
 
 IMAGE_SIZE = 28
@@ -71,11 +72,6 @@ def unsupervised_discriminator_loss(real_class_logits: torch.Tensor, fake_class_
     """−E[log D(x)] − E[log(1 − D(G(z)))] with D = σ(log Z): E[softplus(−log Z_real)] + E[softplus(log Z_fake)]."""
     return (F.softplus(-real_fake_logit(real_class_logits)).mean()
             + F.softplus(real_fake_logit(fake_class_logits)).mean())
-
-
-def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
-    """‖E f(x) − E f(G(z))‖² over the batch means of D's features (B, F)."""
-    return ((real_features.mean(dim=0) - fake_features.mean(dim=0)) ** 2).sum()
 
 
 def select_labelled(labels: torch.Tensor, per_class: int = 10, seed: int = 0) -> torch.Tensor:

@@ -16,15 +16,10 @@ from torch import nn
 
 from gan_course import activations, runtime
 
-ACTIVATIONS = {
-    "identity": nn.Identity,  # linear output: regression heads, and logits for a softmax/cross-entropy
-    "relu": nn.ReLU,
-    "leaky_relu": lambda: nn.LeakyReLU(activations.LEAKY_SLOPE),  # 0.2, as in the GAN discriminators
-    "elu": nn.ELU,
-    "tanh": nn.Tanh,
-    "sigmoid": nn.Sigmoid,
-    "gelu": nn.GELU,
-}
+# identity (a linear output: regression heads, and logits for a softmax/cross-entropy), then every elementwise
+# activation of the one registry, ``activations.ACTIVATIONS`` (LeakyReLU's slope 0.2, as in the GAN discriminators)
+ACTIVATIONS = {"identity": nn.Identity,
+               **{name: act.module for name, act in activations.ACTIVATIONS.items() if act.elementwise}}
 
 
 def _init_pytorch_default(weight: torch.Tensor, bias: torch.Tensor) -> None:
