@@ -128,15 +128,17 @@ def train_supervised(labelled_images: torch.Tensor, labelled_labels: torch.Tenso
     _check(labelled_images, labelled_labels)
     classifier = _classifier(config)
     optimizer = torch.optim.Adam(classifier.parameters(), lr=config.lr, betas=(0.5, 0.999))
-    history: dict[str, list[float]] = {"supervised_loss": []}
     classifier.train()
-    for step in range(config.steps):
+
+    def step(i: int) -> dict[str, float]:
         loss = F.cross_entropy(classifier(labelled_images), labelled_labels)
-        gan_training.check_finite({"supervised_loss": loss.item()}, step)
+        stats = gan_training.check_finite({"supervised_loss": loss.item()}, i)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        history["supervised_loss"].append(loss.item())
+        return stats
+
+    history = gan_training.fit(step, config.steps)
     classifier.eval()
     return classifier, history
 
@@ -182,15 +184,15 @@ def train_semi_supervised(labelled_images: torch.Tensor, labelled_labels: torch.
     rng = torch.Generator().manual_seed(config.seed)
     d_optimizer = torch.optim.Adam(classifier.parameters(), lr=config.lr, betas=(0.5, 0.999))
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.5, 0.999))
-    history: dict[str, list[float]] = {}
     classifier.train()
     generator.train()
-    for step in range(config.steps):
+
+    def step(i: int) -> dict[str, float]:
         unlabelled = unlabelled_images[torch.randint(len(unlabelled_images), (config.batch_size,), generator=rng)]
-        stats = semi_supervised_step(classifier, generator, d_optimizer, g_optimizer, labelled_images,
-                                     labelled_labels, unlabelled, config.unsupervised_weight, rng, step)
-        for key, value in stats.items():
-            history.setdefault(key, []).append(value)
+        return semi_supervised_step(classifier, generator, d_optimizer, g_optimizer, labelled_images,
+                                    labelled_labels, unlabelled, config.unsupervised_weight, rng, i)
+
+    history = gan_training.fit(step, config.steps)
     classifier.eval()
     generator.eval()
     return classifier, generator, history
