@@ -219,21 +219,20 @@ def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Cal
     if wrap_optimizer is not None:
         d_optimizer, g_optimizer = wrap_optimizer(d_optimizer), wrap_optimizer(g_optimizer)
     run = ReproRun()
-    record = lambda key, value: run.history.setdefault(key, []).append(value)  # noqa: E731
+
+    def step(i: int) -> dict[str, float]:
+        d_stats = gan_training.discriminator_steps(generator, discriminator, d_optimizer,
+                                                   lambda: sample_real(config.batch_size), config.d_steps,
+                                                   config.loss, rng=rng, step=i)
+        before = _parameter_vector(discriminator)
+        g_stats = _generator_step(generator, discriminator, g_optimizer, config, rng)
+        return {"d_change_in_g_step": (_parameter_vector(discriminator) - before).norm().item(),
+                "g_grad_norm": _gradient_norm(generator), "d_loss": d_stats["d_loss"], "g_loss": g_stats["g_loss"],
+                "real_prob": torch.sigmoid(torch.tensor(d_stats["real_logit"])).item(),
+                "fake_prob": torch.sigmoid(torch.tensor(d_stats["fake_logit"])).item()}
+
     try:
-        for step in range(config.steps):
-            for _ in range(config.d_steps):
-                d_stats = gan_training.discriminator_step(generator, discriminator, d_optimizer,
-                                                          sample_real(config.batch_size), config.loss, rng=rng,
-                                                          step=step)
-            before = _parameter_vector(discriminator)
-            g_stats = _generator_step(generator, discriminator, g_optimizer, config, rng)
-            record("d_change_in_g_step", (_parameter_vector(discriminator) - before).norm().item())
-            record("g_grad_norm", _gradient_norm(generator))
-            record("d_loss", d_stats["d_loss"])
-            record("g_loss", g_stats["g_loss"])
-            record("real_prob", torch.sigmoid(torch.tensor(d_stats["real_logit"])).item())
-            record("fake_prob", torch.sigmoid(torch.tensor(d_stats["fake_logit"])).item())
+        gan_training.fit(step, config.steps, history=run.history)
     except gan_training.NaNLossError as err:
         run.error = str(err)
         return run
