@@ -61,11 +61,6 @@ def _samples(generator: nn.Module, count: int, seed: int) -> torch.Tensor:
         return generator(gan_training.sample_latent(generator, count, torch.Generator().manual_seed(seed + 7)))
 
 
-def _record(run: ReproRun, **values: float) -> None:
-    for key, value in values.items():
-        run.history.setdefault(key, []).append(value)
-
-
 def _ring_repro(fixed: bool, steps: int, seed: int, mistake) -> ReproRun:
     """A repro on the ring: its G, D and sampler, then the fix or the mistake.
 
@@ -95,7 +90,8 @@ def _joint_optimizer_mistake(generator: nn.Module, discriminator: nn.Module, sam
                              steps: int, seed: int) -> ReproRun:
     optimizer = gan_mistakes.make_optimizer([*generator.parameters(), *discriminator.parameters()], 1e-3, "adam")
     run = ReproRun()
-    for step in range(steps):
+
+    def step(i: int) -> dict[str, float]:
         fake = generator(gan_training.sample_latent(generator, 128, rng))
         real_logits, fake_logits = discriminator(sample_real(128)), discriminator(fake)
         d_loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
@@ -104,9 +100,11 @@ def _joint_optimizer_mistake(generator: nn.Module, discriminator: nn.Module, sam
         optimizer.zero_grad(set_to_none=True)
         (g_loss + d_loss).backward()  # every variable descends the *sum*: nobody plays against anybody
         optimizer.step()
-        gan_training.check_finite({"d_loss": d_loss.item(), "g_loss": g_loss.item()}, step)
-        _record(run, d_loss=d_loss.item(), g_loss=g_loss.item(),
-                real_prob=torch.sigmoid(real_logits.mean()).item(), fake_prob=torch.sigmoid(fake_logits.mean()).item())
+        gan_training.check_finite({"d_loss": d_loss.item(), "g_loss": g_loss.item()}, i)
+        return {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "real_prob": torch.sigmoid(real_logits.mean()).item(),
+                "fake_prob": torch.sigmoid(fake_logits.mean()).item()}
+
+    gan_training.fit(step, steps, history=run.history)
     run.samples = _samples(generator, 1000, seed)
     return run
 
@@ -127,13 +125,16 @@ def train_on_batch_to_one(fixed: bool = False, steps: int = 300, limit: int = 20
     rng = torch.Generator().manual_seed(seed)
     optimizer = gan_mistakes.make_optimizer(generator.parameters(), 5e-4, "adam")
     run = ReproRun()
-    for _ in range(steps):
+
+    def step(i: int) -> dict[str, float]:
         images = generator(gan_training.sample_latent(generator, 128, rng))
         loss = F.mse_loss(images, torch.ones_like(images))  # train_on_batch(noise, 1) with a squared error
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        _record(run, g_loss=loss.item(), pixel_mean=images.mean().item())
+        return {"g_loss": loss.item(), "pixel_mean": images.mean().item()}
+
+    gan_training.fit(step, steps, history=run.history)
     run.samples = _samples(generator, 500, seed)
     return run
 
@@ -144,7 +145,8 @@ def _flag_left_off_mistake(generator: nn.Module, discriminator: nn.Module, sampl
     g_optimizer = gan_mistakes.make_optimizer(generator.parameters(), 1e-3, "adam")
     discriminator.requires_grad_(False)  # "discriminator.trainable = False", once, before the loop
     run = ReproRun()
-    for step in range(steps):
+
+    def step(i: int) -> dict[str, float]:
         before = gan_mistakes._parameter_vector(discriminator)
         fake = generator(gan_training.sample_latent(generator, 128, rng))
         real_logits, fake_logits = discriminator(sample_real(128)), discriminator(fake)
@@ -154,9 +156,12 @@ def _flag_left_off_mistake(generator: nn.Module, discriminator: nn.Module, sampl
         d_loss.backward()  # no error: the loss still reaches G's parameters, but none of D's
         d_optimizer.step()  # D's parameters have no gradient: nothing moves
         d_change = (gan_mistakes._parameter_vector(discriminator) - before).norm().item()
-        g_stats = gan_training.generator_step(generator, discriminator, g_optimizer, 128, rng=rng, step=step)
-        _record(run, d_loss=d_loss.item(), g_loss=g_stats["g_loss"], d_change_in_d_step=d_change,
-                real_prob=torch.sigmoid(real_logits.mean()).item(), fake_prob=torch.sigmoid(fake_logits.mean()).item())
+        g_stats = gan_training.generator_step(generator, discriminator, g_optimizer, 128, rng=rng, step=i)
+        return {"d_loss": d_loss.item(), "g_loss": g_stats["g_loss"], "d_change_in_d_step": d_change,
+                "real_prob": torch.sigmoid(real_logits.mean()).item(),
+                "fake_prob": torch.sigmoid(fake_logits.mean()).item()}
+
+    gan_training.fit(step, steps, history=run.history)
     discriminator.requires_grad_(True)
     run.samples = _samples(generator, 1000, seed)
     return run
@@ -172,14 +177,19 @@ def _separate_loops_mistake(generator: nn.Module, discriminator: nn.Module, samp
     d_optimizer = gan_mistakes.make_optimizer(discriminator.parameters(), 1e-3, "adam")
     g_optimizer = gan_mistakes.make_optimizer(generator.parameters(), 1e-3, "adam")
     run = ReproRun()
-    for _ in range(steps):  # loop 1: D only, against the untrained G
+
+    def d_only(i: int) -> dict[str, float]:
         d_stats = gan_training.discriminator_step(generator, discriminator, d_optimizer, sample_real(128), rng=rng)
-        _record(run, d_loss=d_stats["d_loss"], fake_prob=torch.sigmoid(torch.tensor(d_stats["fake_logit"])).item())
-    for step in range(steps):  # loop 2: G only, against the D that loop 1 left behind
+        return {"d_loss": d_stats["d_loss"], "fake_prob": torch.sigmoid(torch.tensor(d_stats["fake_logit"])).item()}
+
+    def g_only(i: int) -> dict[str, float]:
         g_stats = gan_training.generator_step(generator, discriminator, g_optimizer, 128, rng=rng)
         with torch.no_grad():
-            fake_logit = discriminator(_samples(generator, 128, seed + step)).mean()
-        _record(run, g_loss=g_stats["g_loss"], fake_prob=torch.sigmoid(fake_logit).item())
+            fake_logit = discriminator(_samples(generator, 128, seed + i)).mean()
+        return {"g_loss": g_stats["g_loss"], "fake_prob": torch.sigmoid(fake_logit).item()}
+
+    gan_training.fit(d_only, steps, history=run.history)  # loop 1: D only, against the untrained G
+    gan_training.fit(g_only, steps, history=run.history)  # loop 2: G only, against the D that loop 1 left behind
     run.samples = _samples(generator, 1000, seed)
     return run
 
