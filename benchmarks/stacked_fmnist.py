@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -222,27 +221,31 @@ def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
     if state["phase"] == "train":
         generator.train()
         discriminator.train()
-        start = time.perf_counter()
-        while state["step"] < config.steps:
-            step = state["step"]
+        start, last = time.perf_counter(), {}
+
+        def step(i: int) -> dict[str, float]:
             if config.decay:  # lr_t = lr · (1 − t/T): a function of the step alone, so resuming needs no state
                 for optimizer in (g_optimizer, d_optimizer):
                     for group in optimizer.param_groups:
-                        group["lr"] = config.lr * (1.0 - step / config.steps)
+                        group["lr"] = config.lr * (1.0 - i / config.steps)
             real = stack_images(train, random_triplets(config.batch_size, len(train), rng))
-            stats = gan_training.train_step(generator, discriminator, g_optimizer, d_optimizer,
-                                            real.contiguous(memory_format=torch.channels_last), rng=rng, step=step,
-                                            tricks=tricks, precision=precision)
+            last.update(gan_training.train_step(generator, discriminator, g_optimizer, d_optimizer,
+                                                real.contiguous(memory_format=torch.channels_last), rng=rng, step=i,
+                                                tricks=tricks, precision=precision))
             gan_training.update_average(average, generator, config.ema)
-            for key, value in stats.items():
-                state["history"].setdefault(key, []).append(round(value, 4))
-            state["step"] = step + 1
+            state["step"] = i + 1
+            return {key: round(value, 4) for key, value in last.items()}  # the history keeps 4 decimals
+
+        def checkpoint(i, stats, history) -> None:
+            nonlocal start
             if state["step"] % config.checkpoint_every == 0 or state["step"] == config.steps:
                 state["seconds"] += time.perf_counter() - start
                 start = time.perf_counter()
                 save()
-                log(f"step {state['step']}/{config.steps}  d_loss {stats['d_loss']:.3f}  "
-                    f"g_loss {stats['g_loss']:.3f}  {state['seconds']:.0f} s")
+                log(f"step {state['step']}/{config.steps}  d_loss {last['d_loss']:.3f}  "
+                    f"g_loss {last['g_loss']:.3f}  {state['seconds']:.0f} s")
+
+        gan_training.fit(step, config.steps, start=state["step"], history=state["history"], callbacks=[checkpoint])
         state["phase"] = "evaluate"
         save()
     if state["phase"] == "evaluate":
