@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -68,13 +69,17 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
 def train_classifier(model: nn.Module, train_images: torch.Tensor, train_labels: torch.Tensor, *, epochs: int,
                      batch_size: int = 128, lr: float = 1e-3, weight_decay: float = 0.0, optimizer: str = "adam",
                      test_images: torch.Tensor | None = None, test_labels: torch.Tensor | None = None,
-                     generator: torch.Generator | None = None, progress: bool = True) -> dict:
+                     generator: torch.Generator | None = None, progress: bool = True,
+                     lr_schedule: Callable[[int], float] | None = None, desc: str = "training") -> dict:
     """Train ``model`` (images -> logits) with mini-batch cross-entropy; return the history.
 
     Returns ``{"loss": [mean loss per epoch], "train_accuracy": [...], "test_accuracy": [...] (with test data),
     "seconds": wall time}``. ``train_accuracy`` counts the correct predictions made on the mini-batches while
     training (train mode: dropout on), so it costs nothing extra; call ``accuracy`` for the eval-mode number.
     ``weight_decay`` is passed to the optimizer (L2 penalty for Adam/SGD, decoupled decay for AdamW).
+    ``lr_schedule(s)``, when given, is the learning rate of update ``s`` (0 … epochs · batches per epoch − 1),
+    set before it (``classifier.one_cycle_lr``); else ``lr`` stays constant. The model's train/eval mode is
+    restored at the end. This is the course's one classifier trainer (lessons 01 and 04).
     """
     from tqdm.auto import tqdm
 
@@ -96,24 +101,27 @@ def train_classifier(model: nn.Module, train_images: torch.Tensor, train_labels:
     history = {"loss": [], "train_accuracy": []}
     if test_images is not None:
         history["test_accuracy"] = []
-    was_training = model.training
     start_time = time.perf_counter()
-    bar = tqdm(total=epochs * steps_per_epoch, desc="training", disable=not progress, leave=False)
-    try:
+    with runtime.evaluating(model, training=True), \
+            tqdm(total=epochs * steps_per_epoch, desc=desc, disable=not progress, leave=False) as bar:
         for epoch in range(epochs):
             model.train()
             order = torch.randperm(count, generator=generator)  # a fresh shuffle every epoch
             loss_sum, correct = 0.0, 0
             for step in range(steps_per_epoch):
                 index = order[step * batch_size:(step + 1) * batch_size]
+                if lr_schedule is not None:
+                    for group in optim.param_groups:
+                        group["lr"] = lr_schedule(epoch * steps_per_epoch + step)
                 images = train_images[index].to(device)  # (b, ...)
                 labels = train_labels[index].long().to(device)  # (b,)
                 logits = model(images)  # (b, ...) -> (b, K)
                 loss = F.cross_entropy(logits, labels)
                 if not torch.isfinite(loss):
+                    now = optim.param_groups[0]["lr"]
                     raise NonFiniteLossError(
-                        f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1} (lr={lr}); "
-                        f"try a lower learning rate (e.g. {lr / 10:g}) and check the inputs for NaN/inf values")
+                        f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1} (lr={now}); "
+                        f"try a lower learning rate (e.g. {now / 10:g}) and check the inputs for NaN/inf values")
                 optim.zero_grad(set_to_none=True)
                 loss.backward()
                 optim.step()
@@ -128,8 +136,5 @@ def train_classifier(model: nn.Module, train_images: torch.Tensor, train_labels:
             if test_images is not None:
                 postfix["test_acc"] = f"{history['test_accuracy'][-1]:.3f}"
             bar.set_postfix(postfix)
-    finally:
-        bar.close()
-        model.train(was_training)
     history["seconds"] = time.perf_counter() - start_time
     return history

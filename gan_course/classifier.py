@@ -16,7 +16,6 @@ import time
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from gan_course import checkpoints, classification, runtime
@@ -68,48 +67,20 @@ def train_fashion_classifier(model: nn.Module, quick: bool, progress: bool = Tru
     Returns ``{"test_accuracy", "train_accuracy" (first 10 000 training images), "loss" (per epoch), "test_accuracy_per_epoch", "seconds",
     "recipe"}``; accuracies are eval-mode fractions in [0, 1].
     """
-    from tqdm.auto import tqdm
-
     recipe = QUICK if quick else FULL
     train = fashion_mnist.load_fashion_mnist("train", value_range=(-1.0, 1.0), limit=recipe.train_limit)
     test = fashion_mnist.load_fashion_mnist("test", value_range=(-1.0, 1.0), limit=recipe.test_limit)
-    generator = torch.Generator().manual_seed(recipe.seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.max_lr, weight_decay=recipe.weight_decay)
-    count = len(train)
-    steps_per_epoch = math.ceil(count / recipe.batch_size)
-    total_steps = recipe.epochs * steps_per_epoch
-    history = {"loss": [], "test_accuracy_per_epoch": []}
+    total_steps = recipe.epochs * math.ceil(len(train) / recipe.batch_size)
     start = time.perf_counter()
-    bar = tqdm(total=total_steps, desc="training the classifier", disable=not progress, leave=False)
-    step = 0
-    try:
-        for _ in range(recipe.epochs):
-            model.train()
-            order = torch.randperm(count, generator=generator)
-            loss_sum = 0.0
-            for batch in range(steps_per_epoch):
-                index = order[batch * recipe.batch_size:(batch + 1) * recipe.batch_size]
-                for group in optimizer.param_groups:
-                    group["lr"] = one_cycle_lr(step, total_steps, recipe.max_lr, recipe.warmup_fraction)
-                logits = model(train.images[index])  # (b, 1, 28, 28) -> (b, 10)
-                loss = F.cross_entropy(logits, train.labels[index])
-                if not torch.isfinite(loss):
-                    raise classification.NonFiniteLossError(f"classifier loss became {loss.item()} at step {step}")
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                loss_sum += loss.item() * len(index)
-                step += 1
-                bar.update(1)
-            history["loss"].append(loss_sum / count)
-            history["test_accuracy_per_epoch"].append(classification.accuracy(model, test.images, test.labels))
-            bar.set_postfix(test_acc=f"{history['test_accuracy_per_epoch'][-1]:.3f}")
-    finally:
-        bar.close()
+    history = classification.train_classifier(
+        model, train.images, train.labels, epochs=recipe.epochs, batch_size=recipe.batch_size, lr=recipe.max_lr,
+        weight_decay=recipe.weight_decay, optimizer="adam", test_images=test.images, test_labels=test.labels,
+        generator=torch.Generator().manual_seed(recipe.seed), progress=progress, desc="training the classifier",
+        lr_schedule=lambda step: one_cycle_lr(step, total_steps, recipe.max_lr, recipe.warmup_fraction))
     model.eval()
     seen = slice(0, TRAIN_ACCURACY_SAMPLES)  # a fixed slice of the training set, enough to see the gap
-    return {**history,
-            "test_accuracy": history["test_accuracy_per_epoch"][-1],
+    return {"loss": history["loss"], "test_accuracy_per_epoch": history["test_accuracy"],
+            "test_accuracy": history["test_accuracy"][-1],
             "train_accuracy": classification.accuracy(model, train.images[seen], train.labels[seen]),
             "seconds": time.perf_counter() - start,
             "recipe": {k: v for k, v in asdict(recipe).items() if v is not None}}
