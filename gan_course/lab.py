@@ -449,10 +449,8 @@ class ModeCollapseLab:
             return {"d_loss": math.nan}
         if D.fourier is not None:
             D.fourier.set_progress(min(1.0, step / c.fourier_anneal_steps) if c.fourier_anneal_steps else 1.0)
-        for _ in range(c.d_steps):
-            d_stats = gan_training.discriminator_step(self.generator, D, self.d_optimizer, self._real_batch(),
-                                                      c.loss, tricks, rng=self.rng, step=step)
-        return d_stats
+        return gan_training.discriminator_steps(self.generator, D, self.d_optimizer, self._real_batch, c.d_steps,
+                                                c.loss, tricks, rng=self.rng, step=step)
 
     def _g_phase(self, tricks) -> dict:
         """G's half: one G update (energy only, against the full unrolled D, or against D or its look-ahead), then
@@ -467,9 +465,8 @@ class ModeCollapseLab:
             if lookahead:  # first-order: real D steps, the G step against the result, D restored
                 saved_d = {k: v.clone() for k, v in D.state_dict().items()}
                 saved_optimizer = copy.deepcopy(self.d_optimizer.state_dict())
-                for _ in range(c.unrolled_steps):
-                    gan_training.discriminator_step(G, D, self.d_optimizer, self._real_batch(), c.loss, tricks,
-                                                    rng=self.rng, step=step)
+                gan_training.discriminator_steps(G, D, self.d_optimizer, self._real_batch, c.unrolled_steps, c.loss,
+                                                 tricks, rng=self.rng, step=step)
             g_stats = gan_training.generator_step(G, D, self.g_optimizer, c.batch_size, c.loss, tricks,
                                                   rng=self.rng, step=step, penalty=self._energy_term(),
                                                   adversarial_weight=c.gan_weight)
@@ -562,21 +559,26 @@ class ModeCollapseLab:
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"number of steps must be a non-negative int, got {n!r}")
-        stats: dict = {}
-        start = time.perf_counter()
-        for _ in range(n):
+        start, last = time.perf_counter(), {}
+
+        def one_step(i: int) -> dict:
             if self.paused_reason:
-                break
+                raise StopIteration
             tricks = self._tricks()
             try:
                 d_stats = self.pending_d if self.pending_d is not None else self._d_phase(tricks)
                 stats = {**d_stats, **self._g_phase(tricks)}
             except gan_training.NaNLossError as err:
                 self._pause(err)
-                break
+                raise StopIteration from err
             self._finish_step(stats)
+            last.clear()
+            last.update(stats)
+            return stats
+
+        gan_training.fit(one_step, n)
         self.seconds += time.perf_counter() - start
-        return {**stats, "step": self.step_count, "paused_reason": self.paused_reason}
+        return {**last, "step": self.step_count, "paused_reason": self.paused_reason}
 
     # ---- measuring and probing ----------------------------------------------------------------------------
     @property
