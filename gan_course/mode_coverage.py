@@ -108,6 +108,37 @@ RECIPES: dict[str, tuple[str, int, dict, str, str]] = {
 KINDS = ("gan", "gan+energy", "energy-only")
 
 
+def _previous(recipe, target, modes, hq, rkl, seconds=None):
+    (m, m_se), (q, q_se), (r, r_se) = modes, hq, rkl
+    return {"recipe": recipe, "target": target, "kind": RECIPES[recipe][3], "steps": RECIPES[recipe][1],
+            "commit": "bc7762d", "previous": True,
+            "summary": {"seeds": 10, "modes": m, "modes_se": m_se, "high_quality": q, "high_quality_se": q_se,
+                        "reverse_kl": r, "reverse_kl_se": r_se, "seconds": seconds, "runs_without_hq": 0}}
+
+
+# Rows measured over 10 seeds (0-9, one thread) before the per-seed files existed, as this course's benchmarks
+# README carried them at commit bc7762d: summaries only (pacgan-ema: means only, s.e. None). bc7762d's lab and
+# today's give bit-identical 300-step trajectories for these recipes (seed 0, both targets), so the same seeds would
+# give the same numbers. A stored file of the same recipe and target supersedes its previous row.
+PREVIOUS_ROWS = [
+    _previous("hybrid", "ring-8", (8.00, 0.00), (98.1, 0.2), (0.003, 0.001), 160.0),
+    _previous("hybrid", "grid-25", (25.00, 0.00), (96.5, 0.2), (0.009, 0.001), 160.0),
+    _previous("no-energy", "ring-8", (7.80, 0.20), (98.0, 0.1), (0.063, 0.026), 80.0),
+    _previous("no-energy", "grid-25", (22.70, 0.62), (94.5, 0.4), (0.214, 0.043), 80.0),
+    _previous("pacgan-ema", "ring-8", (8.00, None), (88.3, None), (0.003, None)),
+    _previous("pacgan-ema", "grid-25", (22.10, None), (11.8, None), (0.727, None)),
+]
+
+
+def with_previous(rows: list[dict]) -> list[dict]:
+    """``rows`` plus the ``PREVIOUS_ROWS`` no stored row supersedes, in ``RECIPES`` order (``"previous": True``)."""
+    stored = {(row["recipe"], row["target"]) for row in rows}
+    extra = [row for row in PREVIOUS_ROWS if (row["recipe"], row["target"]) not in stored]
+    order = {name: i for i, name in enumerate(RECIPES)}
+    return sorted(rows + extra, key=lambda r: (order.get(r["recipe"], len(order)), r["recipe"],
+                                               TARGETS.index(r["target"]) if r["target"] in TARGETS else 9))
+
+
 def check_recipe(name: str) -> tuple:
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; choose one of {list(RECIPES)}")
@@ -211,18 +242,28 @@ def load_rows(directory: str | Path = RESULTS_DIR) -> list[dict]:
                                        TARGETS.index(r["target"]) if r["target"] in TARGETS else len(TARGETS)))
 
 
-def _cell(mean: float, se: float, digits: int, infinite_runs: int = 0) -> str:
+def _cell(mean: float, se: float | None, digits: int, infinite_runs: int = 0) -> str:
     if math.isinf(mean):
         return f"inf ({infinite_runs} no HQ)"
-    return f"{mean:.{digits}f} ± {se:.{digits}f}"
+    return f"{mean:.{digits}f}" if se is None else f"{mean:.{digits}f} ± {se:.{digits}f}"
+
+
+def _seconds(row: dict) -> str:
+    seconds = row["summary"]["seconds"]
+    return "-" if seconds is None else f"{seconds:.1f}"
+
+
+PREVIOUS_NOTE = ("* previous 10-seed measurement (benchmarks README at bc7762d): summary only, per-seed values not "
+                 "stored; today's lab reproduces bc7762d's 300-step trajectories bit for bit")
 
 
 def format_row(row: dict) -> str:
     s = row["summary"]
-    return (f"{row['recipe']:16s} {row['target']:8s} {row['kind']:11s} {_cell(s['modes'], s['modes_se'], 2):>13s}  "
+    name = f"{row['recipe']}*" if row.get("previous") else row["recipe"]
+    return (f"{name:16s} {row['target']:8s} {row['kind']:11s} {_cell(s['modes'], s['modes_se'], 2):>13s}  "
             f"{_cell(s['high_quality'], s['high_quality_se'], 1):>12s}  "
             f"{_cell(s['reverse_kl'], s['reverse_kl_se'], 3, s.get('runs_without_hq', 0)):>15s}  {s['seeds']:5d}  {row['steps']:6d}  "
-            f"{s['seconds']:7.1f}")
+            f"{_seconds(row):>7s}")
 
 
 HEADER = (f"{'recipe':16s} {'target':8s} {'kind':11s} {'modes':>13s}  {'% HQ':>12s}  {'reverse KL':>15s}  {'seeds':>5s}  "
@@ -230,8 +271,9 @@ HEADER = (f"{'recipe':16s} {'target':8s} {'kind':11s} {'modes':>13s}  {'% HQ':>1
 
 
 def format_table(rows: list[dict]) -> str:
-    """The stored rows per target, then PacGAN's Table 1 rows for that target, as plain text."""
-    lines = []
+    """The stored rows (and the previous rows they do not supersede) per target, then PacGAN's Table 1 rows for that
+    target, as plain text."""
+    rows, lines = with_previous(rows), []
     for target in TARGETS:
         mine = [row for row in rows if row["target"] == target]
         lines += [f"## {target}", HEADER] + [format_row(row) for row in mine]
@@ -240,26 +282,32 @@ def format_table(rows: list[dict]) -> str:
             lines.append(f"{name:16s} {target:8s} {'published':11s} {_cell(modes, modes_se, 1):>13s}  "
                          f"{_cell(quality, quality_se, 1):>12s}  {_cell(rkl, rkl_se, 2):>15s}  {10:5d}  {'~400k':>6s}")
         lines.append("")
-    machines = sorted({row["machine"] for row in rows})
-    commits = sorted({row["git_commit"][:7] for row in rows})
+    if any(row.get("previous") for row in rows):
+        lines.append(PREVIOUS_NOTE)
+    machines = sorted({row["machine"] for row in rows if not row.get("previous")})
+    commits = sorted({row["git_commit"][:7] for row in rows if not row.get("previous")})
     lines.append(f"# measured on: {'; '.join(machines) or '-'} (1 thread per run); commits {', '.join(commits) or '-'}")
     return "\n".join(lines)
 
 
 def format_markdown(rows: list[dict]) -> str:
-    """The stored rows and PacGAN's Table 1 as one Markdown table per target (for READMEs and notes)."""
-    lines = []
+    """The stored rows (and the previous rows they do not supersede, marked) and PacGAN's Table 1 as one Markdown
+    table per target (for READMEs and notes)."""
+    rows, lines = with_previous(rows), []
     for target in TARGETS:
         lines += [f"**{target}** (10 seeds each, mean ± s.e.; PacGAN: mean ± s.e. of 10 trials, as recalled)", "",
                   "| recipe | kind | modes | % high quality | reverse KL | G steps | s/run |", "|---|---|---|---|---|---|---|"]
         for row in (r for r in rows if r["target"] == target):
             s = row["summary"]
-            lines.append(f"| `{row['recipe']}` | {row['kind']} | {_cell(s['modes'], s['modes_se'], 2)} | "
+            mark = " (previous, bc7762d)*" if row.get("previous") else ""
+            lines.append(f"| `{row['recipe']}`{mark} | {row['kind']} | {_cell(s['modes'], s['modes_se'], 2)} | "
                          f"{_cell(s['high_quality'], s['high_quality_se'], 1)} | "
                          f"{_cell(s['reverse_kl'], s['reverse_kl_se'], 3, s.get('runs_without_hq', 0))} | "
-                         f"{row['steps']:,} | {s['seconds']:.1f} |")
+                         f"{row['steps']:,} | {_seconds(row)} |")
         for name, ((modes, modes_se), (quality, quality_se), (rkl, rkl_se)) in _PACGAN[target].items():
             lines.append(f"| PacGAN Table 1: {name} | published | {_cell(modes, modes_se, 1)} | "
                          f"{_cell(quality, quality_se, 1)} | {_cell(rkl, rkl_se, 2)} | ~400,000 | |")
         lines.append("")
+    if any(row.get("previous") for row in rows):
+        lines.append(PREVIOUS_NOTE)
     return "\n".join(lines)
