@@ -24,7 +24,6 @@ import ipywidgets as widgets
 
 from gan_course import lab as lab_engine
 from gan_course import losses
-from gan_course.data import toy2d
 from gan_course.widgets import lab_views
 
 CUSTOM_PRESET = "(custom)"
@@ -237,7 +236,7 @@ class ModeCollapseLabWidget(_Runner):
                                        style={"description_width": "45px"}, layout=widgets.Layout(width="190px"))
         self.preset.observe(self.on_preset, names="value")
         self.toggles = {}
-        for label, (name, _, tip) in TOGGLES.items():
+        for label, (_, _, tip) in TOGGLES.items():
             toggle = widgets.ToggleButton(description=label, tooltip=tip, layout=widgets.Layout(width="auto"))
             toggle.observe(lambda change, label=label: self.on_toggle(label), names="value")
             self.toggles[label] = toggle
