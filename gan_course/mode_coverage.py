@@ -248,6 +248,12 @@ def _cell(mean: float, se: float | None, digits: int, infinite_runs: int = 0) ->
     return f"{mean:.{digits}f}" if se is None else f"{mean:.{digits}f} ± {se:.{digits}f}"
 
 
+def _pacgan_cells(target: str):
+    """PacGAN's Table 1 rows for ``target`` as (name, modes, % high quality, reverse KL) cells, mean ± s.e."""
+    for name, ((modes, modes_se), (quality, quality_se), (rkl, rkl_se)) in _PACGAN[target].items():
+        yield name, _cell(modes, modes_se, 1), _cell(quality, quality_se, 1), _cell(rkl, rkl_se, 2)
+
+
 def _seconds(row: dict) -> str:
     seconds = row["summary"]["seconds"]
     return "-" if seconds is None else f"{seconds:.1f}"
@@ -278,9 +284,9 @@ def format_table(rows: list[dict]) -> str:
         mine = [row for row in rows if row["target"] == target]
         lines += [f"## {target}", HEADER] + [format_row(row) for row in mine]
         lines.append(f"-- {PACGAN_PROTOCOL}")
-        for name, ((modes, modes_se), (quality, quality_se), (rkl, rkl_se)) in _PACGAN[target].items():
-            lines.append(f"{name:16s} {target:8s} {'published':11s} {_cell(modes, modes_se, 1):>13s}  "
-                         f"{_cell(quality, quality_se, 1):>12s}  {_cell(rkl, rkl_se, 2):>15s}  {10:5d}  {'~400k':>6s}")
+        for name, modes, quality, rkl in _pacgan_cells(target):
+            lines.append(f"{name:16s} {target:8s} {'published':11s} {modes:>13s}  {quality:>12s}  {rkl:>15s}  "
+                         f"{10:5d}  {'~400k':>6s}")
         lines.append("")
     if any(row.get("previous") for row in rows):
         lines.append(PREVIOUS_NOTE)
@@ -304,9 +310,8 @@ def format_markdown(rows: list[dict]) -> str:
                          f"{_cell(s['high_quality'], s['high_quality_se'], 1)} | "
                          f"{_cell(s['reverse_kl'], s['reverse_kl_se'], 3, s.get('runs_without_hq', 0))} | "
                          f"{row['steps']:,} | {_seconds(row)} |")
-        for name, ((modes, modes_se), (quality, quality_se), (rkl, rkl_se)) in _PACGAN[target].items():
-            lines.append(f"| PacGAN Table 1: {name} | published | {_cell(modes, modes_se, 1)} | "
-                         f"{_cell(quality, quality_se, 1)} | {_cell(rkl, rkl_se, 2)} | ~400,000 | |")
+        for name, modes, quality, rkl in _pacgan_cells(target):
+            lines.append(f"| PacGAN Table 1: {name} | published | {modes} | {quality} | {rkl} | ~400,000 | |")
         lines.append("")
     if any(row.get("previous") for row in rows):
         lines.append(PREVIOUS_NOTE)
