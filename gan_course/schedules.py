@@ -15,6 +15,7 @@ With ``warmup_steps = 0`` they equal PyTorch's ``CosineAnnealingLR`` (up to ``to
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import math
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ def warmup_factor(step: int, warmup_steps: int) -> float:
 
 
 @dataclass(frozen=True)
-class _Warmup:
+class _Warmup(ABC):
     """What every schedule shares: ``warmup_steps`` of linear warm-up, then ``decay(t)`` with ``t = step − warmup``.
 
     Each schedule below states its formula (``decay``) first and its argument checks (``__post_init__``) after."""
@@ -40,8 +41,9 @@ class _Warmup:
             return warmup_factor(step, self.warmup_steps)
         return self.decay(step - self.warmup_steps)
 
+    @abstractmethod
     def decay(self, t: int) -> float:
-        raise NotImplementedError
+        """The factor ``t`` steps after the warm-up: each schedule's own formula."""
 
     def __post_init__(self):
         runtime.check_int("warmup_steps", self.warmup_steps, 0)
