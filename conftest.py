@@ -17,7 +17,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 @pytest.fixture(autouse=True)
 def _torch_threads():
     """Every test starts with the thread count ``GAN_COURSE_THREADS`` asks for."""
-    from gan_course import runtime
+    from gan_course.core import runtime
 
     runtime.set_threads()
     yield

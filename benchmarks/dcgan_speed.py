@@ -3,7 +3,7 @@
 The reference is the loop most DCGAN tutorials print: ``Sigmoid`` + ``BCELoss``, separate real and fake D passes,
 label tensors allocated every step, one generated batch reused for the G step, D *not* frozen in the G step and
 ``zero_grad()`` by filling zeros. The course's step is what ``image_gan.train_image_gan`` runs:
-``gan_training.train_step`` (logits + BCE-with-logits, one generated batch shared by the D and G steps, a frozen D
+``gan.train_step`` (logits + BCE-with-logits, one generated batch shared by the D and G steps, a frozen D
 in the G step, ``set_to_none`` gradients) with fused Adam and channels-last convolutions, all float32; the
 ``precision="bf16"`` row is the opt-in mixed-precision mode. Then each lever is measured on its own, so the table
 says what each one buys on this machine.
@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course import gan_training, image_gan, runtime
+from gan_course.core import runtime
+from gan_course.training import gan, image_gan
 from gan_course.models import dcgan
 
 SEED = 0
@@ -39,8 +40,8 @@ def make_players(batch_norm: bool = True, channels_last: bool = False, fused: bo
     generator, discriminator = dcgan.DCGANGenerator(), dcgan.DCGANDiscriminator(batch_norm=batch_norm)
     if channels_last:
         generator, discriminator = (m.to(memory_format=torch.channels_last) for m in (generator, discriminator))
-    g_optimizer = gan_training.make_adam(generator.parameters(), 2e-4, fused=fused)
-    d_optimizer = gan_training.make_adam(discriminator.parameters(), 2e-4, fused=fused)
+    g_optimizer = gan.make_optimizer("adam", generator.parameters(), 2e-4, fused=fused)
+    d_optimizer = gan.make_optimizer("adam", discriminator.parameters(), 2e-4, fused=fused)
     return generator, discriminator, g_optimizer, d_optimizer
 
 
@@ -76,7 +77,7 @@ def course_step_factory(batch_size: int, precision: str = "fp32", fused: bool = 
     def step(real_images):
         if channels_last:
             real_images = real_images.contiguous(memory_format=torch.channels_last)
-        gan_training.train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, rng=rng,
+        gan.train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, rng=rng,
                                 precision=precision)
     return step
 
@@ -87,8 +88,8 @@ def two_pass_step_factory(batch_size: int):
     rng = torch.Generator().manual_seed(SEED)
 
     def step(real_images):
-        gan_training.discriminator_step(generator, discriminator, d_optimizer, real_images, rng=rng)
-        gan_training.generator_step(generator, discriminator, g_optimizer, batch_size, rng=rng)
+        gan.discriminator_step(generator, discriminator, d_optimizer, real_images, rng=rng)
+        gan.generator_step(generator, discriminator, g_optimizer, batch_size, rng=rng)
     return step
 
 
@@ -108,7 +109,7 @@ def lean_step_factory(batch_size: int, concatenate=False, freeze=False, set_to_n
         d_optimizer.zero_grad(set_to_none=set_to_none)
         d_loss.backward()
         d_optimizer.step()
-        context = gan_training.frozen(discriminator) if freeze else torch.enable_grad()
+        context = gan.frozen(discriminator) if freeze else torch.enable_grad()
         with context:
             g_loss = F.softplus(-discriminator(fake_images)).mean()
         g_optimizer.zero_grad(set_to_none=set_to_none)
@@ -199,7 +200,7 @@ def main(argv=None) -> int:
     course = next(row for row in rows if row["variant"] == COURSE)["ratio_vs_tutorial"]
     precision = "fp32" if args.no_bf16 else image_gan.resolve_precision("auto")
     print(f"# course step precision here: {precision} (ImageGANConfig(precision='auto') picks bf16 only "
-          f"where bfloat16 runs natively: {'yes' if gan_training.bf16_is_fast() else 'no'} on this machine)")
+          f"where bfloat16 runs natively: {'yes' if gan.bf16_is_fast() else 'no'} on this machine)")
     print(f"# target: course step >= {TARGET_RATIO}x the tutorial loop -> {course:.2f}x, "
           f"{'met' if course >= TARGET_RATIO else 'NOT met'}")
     return 0

@@ -18,7 +18,9 @@ import time
 
 import torch
 
-from gan_course import checkpoints, evaluation, image_gan, runtime
+from gan_course.core import checkpoints, runtime
+from gan_course.training import image_gan
+from gan_course.evaluation import image_metrics
 from gan_course.data.fashion_mnist import load_fashion_mnist
 from gan_course.models import dcgan
 
@@ -54,7 +56,7 @@ def main(argv=None) -> int:
     runtime.seed_everything(SEED)
     train_images = load_fashion_mnist("train", limit=2000 if args.quick else None).images
     start = time.perf_counter()
-    evaluator = evaluation.ImageEvaluator(reference_count=2000 if args.quick else None)
+    evaluator = image_metrics.ImageEvaluator(reference_count=2000 if args.quick else None)
     rows, sources = dict(evaluator.references(count=samples)), {}
     for name in rows:
         sources[name] = "reference"
@@ -75,7 +77,7 @@ def main(argv=None) -> int:
         return 0
     print(f"Image quality — {runtime.describe()}; {samples} samples per row, seed {SEED}, "
           f"test-set statistics of the lesson-04 classifier; {seconds:.0f} s")
-    print(evaluation.evaluation_table(rows))
+    print(image_metrics.evaluation_table(rows))
     for name, source in sources.items():
         if source != "reference":
             print(f"  {name}: {source}")

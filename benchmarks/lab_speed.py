@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course import lab, runtime
+from gan_course.core import runtime
+from gan_course.training import lab
 from gan_course.data import toy2d
 
 GOALS = {"engine / plain": 0.9, "live / headless": 0.6, "redraws per s": 12.0}

@@ -7,7 +7,7 @@
     python benchmarks/mode_coverage.py --json                       # one JSON object per row
     python benchmarks/mode_coverage.py --list                       # the recipes, what each is, its G steps
 
-Recipes (``gan_course.mode_coverage.RECIPES``): ``vanilla`` (the lab's collapse preset, 2,000 G steps), each single
+Recipes (``gan_course.evaluation.mode_coverage.RECIPES``): ``vanilla`` (the lab's collapse preset, 2,000 G steps), each single
 remedy on top of it at the same budget, ``pacgan-ema`` (8,000 steps), ``no-energy`` (the best pure GAN before the
 moonshot, 20,000 steps), ``energy-only`` (no D: G on the energy distance alone) and ``hybrid``, the GAN +
 energy-distance hybrid (formerly ``course-best``). ``--out DIR`` stores one JSON file per (recipe, target) with every
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import torch
 
-from gan_course import mode_coverage as mc
-from gan_course import runtime
+from gan_course.evaluation import mode_coverage as mc
+from gan_course.core import runtime
 
 
 def main(argv=None) -> int:

@@ -4,7 +4,7 @@ Protocol (Metz et al., 2017; Srivastava et al., 2017 "VEEGAN"; Lin et al., 2018 
 place of MNIST:
   * data: three independent random training images stacked as the channels of one (3, 28, 28) image, so there are
     10³ = 1,000 modes (class triplets), equally likely;
-  * evaluation: 26,000 generated images; the course classifier (``classifier.get_fashion_classifier``, lesson 04)
+  * evaluation: 26,000 generated images; the course classifier (``judge.get_fashion_classifier``, lesson 04)
     labels each channel; a mode is a distinct predicted triplet (a, b, c) -> 100a + 10b + c;
   * reported: the number of modes hit at least once, and KL(p ‖ U) = Σ_m p_m log(p_m · 1000) of the mode
     histogram p to the uniform distribution over the 1,000 modes (0: perfectly even; log 1000 ≈ 6.91: one mode).
@@ -14,7 +14,7 @@ place of MNIST:
 Published anchors on Stacked-MNIST (PacGAN, Table 3): DCGAN 99 modes / KL 3.40, VEEGAN 150 / 2.95,
 PacDCGAN2 1000 / 0.06. The model here is ``models.dcgan`` with ``out_channels = in_channels = 3``; the
 discriminator is *packed* (PacGAN): it judges ``pack`` samples at once, concatenated along channels. Training is the
-course's step (``gan_training.train_step``: one generated batch per iteration, fused Adam, channels-last, bf16
+course's step (``gan.train_step``: one generated batch per iteration, fused Adam, channels-last, bf16
 autocast where the hardware has it), with one-sided label smoothing and a linear learning-rate decay; samples come
 from an exponential moving average of G's weights (``ema``; 0 = the raw generator). Beside the joint KL the table
 reports each channel's class-histogram KL to uniform: the joint KL is their sum plus whatever dependence the
@@ -147,7 +147,8 @@ def build(config: BenchmarkConfig):
     """Generator and packed discriminator in channels-last format, fused Adam for both, and G's EMA copy."""
     import copy
 
-    from gan_course import gan_training, runtime
+    from gan_course.core import runtime
+    from gan_course.training import gan
     from gan_course.models import dcgan
 
     runtime.seed_everything(config.seed)
@@ -155,22 +156,22 @@ def build(config: BenchmarkConfig):
     discriminator = PackedDiscriminator(CHANNELS, config.base_channels, config.pack)
     for module in (generator, discriminator):
         module.to(memory_format=torch.channels_last)
-    g_optimizer = gan_training.make_adam(generator.parameters(), config.lr)
-    d_optimizer = gan_training.make_adam(discriminator.parameters(), config.lr)
+    g_optimizer = gan.make_optimizer("adam", generator.parameters(), config.lr)
+    d_optimizer = gan.make_optimizer("adam", discriminator.parameters(), config.lr)
     average = copy.deepcopy(generator).requires_grad_(False)
     return generator, discriminator, g_optimizer, d_optimizer, average
 
 
 def channel_kls(classes: torch.Tensor) -> list[float]:
     """KL(class histogram ‖ uniform over 10) of each channel's predicted classes (M, 3) -> 3 floats (nats)."""
-    from gan_course import evaluation
+    from gan_course.evaluation import image_metrics
 
-    return [round(evaluation.class_coverage(classes[:, channel], NUM_CLASSES)["kl_to_uniform"], 4)
+    return [round(image_metrics.class_coverage(classes[:, channel], NUM_CLASSES)["kl_to_uniform"], 4)
             for channel in range(classes.shape[1])]
 
 
 def checkpoint_file(config: BenchmarkConfig) -> Path:
-    from gan_course import checkpoints
+    from gan_course.core import checkpoints
 
     name = (f"stacked_fmnist_s{config.seed}_p{config.pack}_c{config.base_channels}_z{config.latent_dim}"
             f"_b{config.batch_size}_lr{config.lr:g}{'_decay' if config.decay else ''}_ls{config.label_smoothing:g}"
@@ -185,12 +186,13 @@ def _same_run(saved: dict, mine: dict) -> bool:
 
 def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
     """Drive the state machine train -> evaluate -> done; return the results dict."""
-    from gan_course import checkpoints, gan_training, image_gan
-    from gan_course.classifier import get_fashion_classifier
+    from gan_course.core import checkpoints
+    from gan_course.training import gan, image_gan
+    from gan_course.evaluation.judge import get_fashion_classifier
     from gan_course.data import fashion_mnist
 
     generator, discriminator, g_optimizer, d_optimizer, average = build(config)
-    tricks = gan_training.Tricks(label_smoothing=config.label_smoothing)
+    tricks = gan.Tricks(label_smoothing=config.label_smoothing)
     precision = image_gan.resolve_precision(config.precision)
     path = checkpoint_file(config)
     rng = torch.Generator().manual_seed(config.seed)
@@ -229,10 +231,10 @@ def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
                     for group in optimizer.param_groups:
                         group["lr"] = config.lr * (1.0 - i / config.steps)
             real = stack_images(train, random_triplets(config.batch_size, len(train), rng))
-            last.update(gan_training.train_step(generator, discriminator, g_optimizer, d_optimizer,
+            last.update(gan.train_step(generator, discriminator, g_optimizer, d_optimizer,
                                                 real.contiguous(memory_format=torch.channels_last), rng=rng, step=i,
                                                 tricks=tricks, precision=precision))
-            gan_training.update_average(average, generator, config.ema)
+            gan.update_average(average, generator, config.ema)
             state["step"] = i + 1
             return {key: round(value, 4) for key, value in last.items()}  # the history keeps 4 decimals
 
@@ -245,7 +247,7 @@ def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
                 log(f"step {state['step']}/{config.steps}  d_loss {last['d_loss']:.3f}  "
                     f"g_loss {last['g_loss']:.3f}  {state['seconds']:.0f} s")
 
-        gan_training.fit(step, config.steps, start=state["step"], history=state["history"], callbacks=[checkpoint])
+        gan.fit(step, config.steps, start=state["step"], history=state["history"], callbacks=[checkpoint])
         state["phase"] = "evaluate"
         save()
     if state["phase"] == "evaluate":
@@ -320,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         os.environ["GAN_COURSE_QUICK"] = "1"  # the quick classifier and '-quick' checkpoint names
-    from gan_course import runtime
+    from gan_course.core import runtime
 
     runtime.set_threads()
     values = dict(QUICK, quick=True) if args.quick else {}

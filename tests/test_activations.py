@@ -1,11 +1,11 @@
-"""Tests for gan_course.activations: hand-written derivatives against autograd, softmax's Jacobian, the registry."""
+"""Tests for gan_course.core.activations: hand-written derivatives against autograd, softmax's Jacobian, the registry."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course import activations
+from gan_course.core import activations
 
 
 ELEMENTWISE = [name for name, act in activations.ACTIVATIONS.items() if act.elementwise]

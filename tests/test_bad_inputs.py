@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 import torch
 
-from gan_course import checkpoints, gan_training, image_gan, runtime
+from gan_course.core import checkpoints, runtime
+from gan_course.training import gan, image_gan
 from gan_course.data import fashion_mnist as fm
 from gan_course.data import idx
 from gan_course.models import dcgan
@@ -217,7 +218,7 @@ def missing_data(ctx):
 
 
 def lab_config(**changes):
-    from gan_course import lab
+    from gan_course.training import lab
 
     lab.LabConfig(**changes)
 
@@ -282,17 +283,17 @@ ROWS = [
     ("loss=nope", lambda c: gan_config(loss="nope"), VE, ["'nope'", "non-saturating"]),
     ("precision=fp8", lambda c: gan_config(precision="fp8"), VE, ["'fp8'", "fp32"]),
     # -- training tricks (image GANs and the lab share them)
-    ("instance_noise=nan", lambda c: gan_training.Tricks(instance_noise=math.nan), VE,
+    ("instance_noise=nan", lambda c: gan.Tricks(instance_noise=math.nan), VE,
      ["instance_noise", "finite number >= 0", "nan"]),
-    ("instance_noise=inf", lambda c: gan_training.Tricks(instance_noise=math.inf), VE,
+    ("instance_noise=inf", lambda c: gan.Tricks(instance_noise=math.inf), VE,
      ["instance_noise", "finite number >= 0", "inf"]),
-    ("instance_noise=-1", lambda c: gan_training.Tricks(instance_noise=-1.0), VE,
+    ("instance_noise=-1", lambda c: gan.Tricks(instance_noise=-1.0), VE,
      ["instance_noise", "finite number >= 0", "-1"]),
-    ("gp_weight=nan", lambda c: gan_training.Tricks(gp_weight=math.nan), VE,
+    ("gp_weight=nan", lambda c: gan.Tricks(gp_weight=math.nan), VE,
      ["gp_weight", "finite number >= 0", "nan"]),
-    ("gp_weight=inf", lambda c: gan_training.Tricks(gp_weight=math.inf), VE,
+    ("gp_weight=inf", lambda c: gan.Tricks(gp_weight=math.inf), VE,
      ["gp_weight", "finite number >= 0", "inf"]),
-    ("label_smoothing=0.7", lambda c: gan_training.Tricks(label_smoothing=0.7), VE,
+    ("label_smoothing=0.7", lambda c: gan.Tricks(label_smoothing=0.7), VE,
      ["label_smoothing", "[0, 0.5)", "0.7"]),
     ("lab instance_noise=inf", lambda c: lab_config(instance_noise=math.inf), VE,
      ["instance_noise", "finite number >= 0", "inf"]),

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from gan_course import checkpoints
+from gan_course.core import checkpoints
 
 
 @pytest.fixture

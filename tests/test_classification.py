@@ -1,11 +1,11 @@
-"""Tests for gan_course.classification: accuracy against a hand count, training behaviour, and its guards."""
+"""Tests for gan_course.training.classification: accuracy against a hand count, training behaviour, and its guards."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course import classification
+from gan_course.training import classification
 
 
 def separable_blobs(count=200, seed=0):

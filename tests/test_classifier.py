@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from gan_course import checkpoints, classifier
+from gan_course.core import checkpoints
+from gan_course.evaluation import judge
 from gan_course.models import cnn
 
 
@@ -28,29 +29,29 @@ def fake_training(monkeypatch):
                 parameter.fill_(0.01 * len(calls))
         return {"test_accuracy": 0.5, "seconds": 0.0}
 
-    monkeypatch.setattr(classifier, "train_fashion_classifier", train)
+    monkeypatch.setattr(judge, "train_fashion_classifier", train)
     return calls
 
 
 def test_one_cycle_warms_up_then_decays_to_zero():
     total = 100
-    rates = [classifier.one_cycle_lr(s, total, 1.0, 0.2) for s in range(total)]
+    rates = [judge.one_cycle_lr(s, total, 1.0, 0.2) for s in range(total)]
     assert rates[19] == pytest.approx(1.0)
     assert all(a < b for a, b in zip(rates[:19], rates[1:20]))  # rising during warm-up
     assert all(a >= b for a, b in zip(rates[19:], rates[20:]))  # falling afterwards
     assert rates[-1] < 0.01
     # cosine: halfway through the decay the rate is half the peak
-    assert classifier.one_cycle_lr(20 + 40, total, 1.0, 0.2) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.5)))
+    assert judge.one_cycle_lr(20 + 40, total, 1.0, 0.2) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.5)))
     with pytest.raises(ValueError, match="step"):
-        classifier.one_cycle_lr(100, total, 1.0, 0.2)
+        judge.one_cycle_lr(100, total, 1.0, 0.2)
 
 
 def test_train_then_load_round_trip(checkpoint_dir, fake_training):
-    model, info = classifier.get_fashion_classifier(progress=False)
+    model, info = judge.get_fashion_classifier(progress=False)
     assert info["source"] == "trained" and fake_training == [True]
     assert (checkpoint_dir / "fashion_cnn-quick.pt").is_file()
     assert not model.training
-    again, info2 = classifier.get_fashion_classifier(train_if_missing=False)
+    again, info2 = judge.get_fashion_classifier(train_if_missing=False)
     assert info2["source"] == "loaded" and info2["test_accuracy"] == 0.5
     assert fake_training == [True]  # not trained a second time
     for a, b in zip(model.state_dict().values(), again.state_dict().values()):
@@ -85,32 +86,32 @@ def test_load_or_train_round_trip_with_a_real_quick_train(checkpoint_dir):
 def test_corrupt_checkpoint_is_retrained_not_a_crash(checkpoint_dir, fake_training):
     path = checkpoint_dir / "fashion_cnn-quick.pt"
     path.write_bytes(b"this is not a torch file")
-    with pytest.raises(classifier.ClassifierMissingError, match="lesson 04"):
-        classifier.get_fashion_classifier(train_if_missing=False)
-    model, info = classifier.get_fashion_classifier(progress=False)
+    with pytest.raises(judge.ClassifierMissingError, match="lesson 04"):
+        judge.get_fashion_classifier(train_if_missing=False)
+    model, info = judge.get_fashion_classifier(progress=False)
     assert info["source"] == "trained" and fake_training == [True]
-    assert classifier.get_fashion_classifier()[1]["source"] == "loaded"
+    assert judge.get_fashion_classifier()[1]["source"] == "loaded"
 
 
 def test_missing_checkpoint_without_training_names_lesson_04(checkpoint_dir, fake_training):
-    with pytest.raises(classifier.ClassifierMissingError, match=r"04_cnn\.ipynb.*train_if_missing=True"):
-        classifier.get_fashion_classifier(train_if_missing=False)
+    with pytest.raises(judge.ClassifierMissingError, match=r"04_cnn\.ipynb.*train_if_missing=True"):
+        judge.get_fashion_classifier(train_if_missing=False)
     assert fake_training == []
 
 
 def test_checkpoint_for_another_architecture_is_not_loaded(checkpoint_dir, fake_training):
     checkpoints.save({"model": {}, "meta": {"arch": "something else"}, "results": {}},
                      checkpoint_dir / "fashion_cnn-quick.pt")
-    with pytest.raises(classifier.ClassifierMissingError, match="something else"):
-        classifier.get_fashion_classifier(train_if_missing=False)
-    assert classifier.get_fashion_classifier(progress=False)[1]["source"] == "trained"
+    with pytest.raises(judge.ClassifierMissingError, match="something else"):
+        judge.get_fashion_classifier(train_if_missing=False)
+    assert judge.get_fashion_classifier(progress=False)[1]["source"] == "trained"
 
 
 def test_real_quick_recipe_learns(checkpoint_dir, monkeypatch):
-    monkeypatch.setattr(classifier, "QUICK", classifier.TrainingRecipe(train_limit=512, test_limit=256, epochs=1,
+    monkeypatch.setattr(judge, "QUICK", judge.TrainingRecipe(train_limit=512, test_limit=256, epochs=1,
                                                                       batch_size=64))
     torch.manual_seed(0)
-    info = classifier.train_fashion_classifier(cnn.FashionCNN(), quick=True, progress=False)
+    info = judge.train_fashion_classifier(cnn.FashionCNN(), quick=True, progress=False)
     assert info["recipe"]["train_limit"] == 512
     assert 0.5 < info["test_accuracy"] <= 1.0  # chance is 0.1
     assert len(info["loss"]) == len(info["test_accuracy_per_epoch"]) == 1

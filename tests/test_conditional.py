@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gan_course import gan_training
+from gan_course.training import gan
 from gan_course.models import conditional
 
 
@@ -63,7 +63,7 @@ def test_generator_step_with_labels_leaves_the_discriminator_unchanged():
     discriminator = conditional.ProjectionDiscriminator(base_channels=8)
     before = {k: v.clone() for k, v in discriminator.state_dict().items()}
     optimizer = torch.optim.Adam(generator.parameters(), lr=1e-3)
-    gan_training.generator_step(generator, discriminator, optimizer, 8, "hinge", labels=torch.arange(8))
+    gan.generator_step(generator, discriminator, optimizer, 8, "hinge", labels=torch.arange(8))
     for key, value in discriminator.state_dict().items():
         if "_u" not in key and "_v" not in key:  # spectral norm's power-iteration vectors may update in forward
             torch.testing.assert_close(value, before[key], rtol=0, atol=0)

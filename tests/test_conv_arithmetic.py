@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from gan_course import conv_arithmetic as ca
+from gan_course.core import conv_arithmetic as ca
 from gan_course.models import cnn
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from gan_course import gan_training
+from gan_course.training import gan
 from gan_course.models import dcgan
 
 
@@ -92,11 +92,11 @@ def test_one_training_round_moves_both_players_and_only_the_right_one():
     d_opt = torch.optim.Adam(discriminator.parameters(), 2e-4, betas=(0.5, 0.999))
     g_before = [p.detach().clone() for p in generator.parameters()]
     d_before = [p.detach().clone() for p in discriminator.parameters()]
-    gan_training.discriminator_step(generator, discriminator, d_opt, torch.rand(8, 1, 28, 28) * 2 - 1)
+    gan.discriminator_step(generator, discriminator, d_opt, torch.rand(8, 1, 28, 28) * 2 - 1)
     assert all(torch.equal(a, b) for a, b in zip(g_before, generator.parameters()))
     assert not all(torch.equal(a, b) for a, b in zip(d_before, discriminator.parameters()))
     d_after = [p.detach().clone() for p in discriminator.parameters()]
-    gan_training.generator_step(generator, discriminator, g_opt, 8)
+    gan.generator_step(generator, discriminator, g_opt, 8)
     assert all(torch.equal(a, b) for a, b in zip(d_after, discriminator.parameters()))
     assert not all(torch.equal(a, b) for a, b in zip(g_before, generator.parameters()))
 

@@ -1,4 +1,4 @@
-"""Tests for gan_course.diagnostics on small models whose gradients and activations are known by hand."""
+"""Tests for gan_course.evaluation.diagnostics on small models whose gradients and activations are known by hand."""
 
 import math
 
@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course import diagnostics
+from gan_course.evaluation import diagnostics
 
 
 def test_weight_gradient_norms_equal_the_hand_gradient():

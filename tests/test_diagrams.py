@@ -11,7 +11,8 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from torch import nn
 
-from gan_course import diagrams, gan_training
+from gan_course.training import gan
+from gan_course.teaching import diagrams
 from gan_course.data import toy_text
 from gan_course.models import dcgan, transformer
 
@@ -155,7 +156,7 @@ def test_gan_training_loop_names_the_course_steps():
     shown = texts(diagrams.gan_training_loop())
     assert "G\n(frozen)" in shown and "D\n(frozen)" in shown and "d_optimizer.step()" in shown
     assert "−log D(G(z))" in shown and "−log D(x) − log(1 − D(G(z)))" in shown
-    assert callable(gan_training.discriminator_step) and callable(gan_training.generator_step)
+    assert callable(gan.discriminator_step) and callable(gan.generator_step)
 
 
 @pytest.mark.parametrize("latent_dim, base_channels", [(64, 32), (8, 5)])

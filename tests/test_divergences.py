@@ -1,4 +1,4 @@
-"""Tests for gan_course.divergences against SciPy (rel_entr, jensenshannon, wasserstein_distance), closed forms
+"""Tests for gan_course.evaluation.divergences against SciPy (rel_entr, jensenshannon, wasserstein_distance), closed forms
 checked by Monte Carlo, and the laws of KL and JS as hypothesis property tests."""
 
 import math
@@ -12,7 +12,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.special import rel_entr
 from scipy.stats import energy_distance, wasserstein_distance
 
-from gan_course import divergences
+from gan_course.evaluation import divergences
 
 LOG2 = math.log(2.0)
 

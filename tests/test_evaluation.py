@@ -10,7 +10,7 @@ import scipy.special
 import torch
 from torch import nn
 
-from gan_course import evaluation
+from gan_course.evaluation import image_metrics
 
 
 def scipy_frechet(mean_a, cov_a, mean_b, cov_b):
@@ -29,14 +29,14 @@ def test_frechet_closed_form_for_diagonal_gaussians():
     mean_a, mean_b = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
     var_a, var_b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 1.0])
     expected = 5.0 + ((np.sqrt(var_a) - np.sqrt(var_b)) ** 2).sum()
-    assert evaluation.frechet_distance(mean_a, np.diag(var_a), mean_b, np.diag(var_b)) == pytest.approx(expected)
+    assert image_metrics.frechet_distance(mean_a, np.diag(var_a), mean_b, np.diag(var_b)) == pytest.approx(expected)
 
 
 def test_frechet_closed_form_for_scaled_covariance():
     # Σ_b = c² Σ_a commutes with Σ_a: d² = (1 − c)² tr Σ_a.
     rng = np.random.default_rng(0)
     cov = random_cov(rng, 6)
-    assert evaluation.frechet_distance(np.zeros(6), cov, np.zeros(6), 9 * cov) == pytest.approx(4 * np.trace(cov))
+    assert image_metrics.frechet_distance(np.zeros(6), cov, np.zeros(6), 9 * cov) == pytest.approx(4 * np.trace(cov))
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -45,29 +45,29 @@ def test_frechet_matches_scipy_sqrtm_and_is_symmetric(seed):
     dim = 8
     mean_a, mean_b = rng.normal(size=dim), rng.normal(size=dim)
     cov_a, cov_b = random_cov(rng, dim), random_cov(rng, dim)
-    ours = evaluation.frechet_distance(mean_a, cov_a, mean_b, cov_b)
+    ours = image_metrics.frechet_distance(mean_a, cov_a, mean_b, cov_b)
     assert ours == pytest.approx(scipy_frechet(mean_a, cov_a, mean_b, cov_b), rel=1e-6)
-    assert ours == pytest.approx(evaluation.frechet_distance(mean_b, cov_b, mean_a, cov_a), rel=1e-6)
-    assert evaluation.frechet_distance(mean_a, cov_a, mean_a, cov_a) == pytest.approx(0.0, abs=1e-8)
+    assert ours == pytest.approx(image_metrics.frechet_distance(mean_b, cov_b, mean_a, cov_a), rel=1e-6)
+    assert image_metrics.frechet_distance(mean_a, cov_a, mean_a, cov_a) == pytest.approx(0.0, abs=1e-8)
 
 
 def test_frechet_handles_singular_covariances():
     # Rank-deficient covariances (fewer samples than dimensions) must not give NaN or complex numbers.
     rng = np.random.default_rng(1)
     features = rng.normal(size=(5, 20))
-    mean, cov = evaluation.gaussian_statistics(features)
-    distance = evaluation.frechet_distance(mean, cov, mean + 1, cov)
+    mean, cov = image_metrics.gaussian_statistics(features)
+    distance = image_metrics.frechet_distance(mean, cov, mean + 1, cov)
     assert distance == pytest.approx(20.0, rel=1e-6)
 
 
 def test_frechet_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match="one D"):
-        evaluation.frechet_distance(np.zeros(3), np.eye(3), np.zeros(4), np.eye(4))
+        image_metrics.frechet_distance(np.zeros(3), np.eye(3), np.zeros(4), np.eye(4))
 
 
 def test_gaussian_statistics_match_numpy():
     features = torch.randn(50, 4, dtype=torch.float64)
-    mean, cov = evaluation.gaussian_statistics(features)
+    mean, cov = image_metrics.gaussian_statistics(features)
     np.testing.assert_allclose(mean, features.numpy().mean(0))
     np.testing.assert_allclose(cov, np.cov(features.numpy(), rowvar=False))
 
@@ -76,13 +76,13 @@ def test_empirical_frechet_converges_to_the_gaussian_value():
     rng = np.random.default_rng(2)
     a = rng.normal(0, 1, size=(20000, 3))
     b = rng.normal(1, 2, size=(20000, 3))
-    estimate = evaluation.frechet_distance(*evaluation.gaussian_statistics(a), *evaluation.gaussian_statistics(b))
+    estimate = image_metrics.frechet_distance(*image_metrics.gaussian_statistics(a), *image_metrics.gaussian_statistics(b))
     assert estimate == pytest.approx(3 * 1 + 3 * (2 - 1) ** 2, rel=0.05)
 
 
 def test_gaussian_blur_matches_scipy_ndimage():
     images = torch.rand(3, 1, 28, 28, dtype=torch.float64) * 2 - 1
-    ours = evaluation.gaussian_blur(images, sigma=1.0)
+    ours = image_metrics.gaussian_blur(images, sigma=1.0)
     reference = np.stack([scipy.ndimage.gaussian_filter(img[0].numpy(), sigma=1.0, mode="nearest", truncate=3.0)
                           for img in images])[:, None]
     torch.testing.assert_close(ours, torch.from_numpy(reference))
@@ -90,22 +90,22 @@ def test_gaussian_blur_matches_scipy_ndimage():
 
 def test_gaussian_blur_keeps_constants_and_smooths():
     constant = torch.full((2, 1, 28, 28), -1.0)
-    torch.testing.assert_close(evaluation.gaussian_blur(constant), constant)
+    torch.testing.assert_close(image_metrics.gaussian_blur(constant), constant)
     noise = torch.randn(2, 1, 28, 28)
-    assert evaluation.gaussian_blur(noise).std() < 0.5 * noise.std()
+    assert image_metrics.gaussian_blur(noise).std() < 0.5 * noise.std()
     with pytest.raises(ValueError, match="sigma"):
-        evaluation.gaussian_blur(noise, sigma=0)
+        image_metrics.gaussian_blur(noise, sigma=0)
 
 
 def test_class_coverage_extremes_and_scipy_kl():
     uniform = torch.arange(1000) % 10
-    result = evaluation.class_coverage(uniform)
+    result = image_metrics.class_coverage(uniform)
     assert result["classes_covered"] == 10 and result["kl_to_uniform"] == pytest.approx(0.0, abs=1e-12)
     collapsed = torch.full((1000,), 3)
-    result = evaluation.class_coverage(collapsed)
+    result = image_metrics.class_coverage(collapsed)
     assert result["classes_covered"] == 1 and result["kl_to_uniform"] == pytest.approx(math.log(10))
     mixed = torch.tensor([0] * 500 + [1] * 300 + [2] * 195 + [3] * 5)
-    result = evaluation.class_coverage(mixed)
+    result = image_metrics.class_coverage(mixed)
     expected = scipy.special.rel_entr(np.array(result["histogram"]), np.full(10, 0.1)).sum()
     assert result["kl_to_uniform"] == pytest.approx(expected)
     assert result["classes_covered"] == 3  # class 3 holds 0.5 % < the 1 % threshold
@@ -113,7 +113,7 @@ def test_class_coverage_extremes_and_scipy_kl():
 
 def test_class_coverage_rejects_bad_labels():
     with pytest.raises(ValueError, match="class indices"):
-        evaluation.class_coverage(torch.tensor([0, 10]))
+        image_metrics.class_coverage(torch.tensor([0, 10]))
 
 
 class TinyClassifier(nn.Module):
@@ -135,11 +135,11 @@ class TinyClassifier(nn.Module):
 def test_evaluator_scores_its_own_reference_as_zero_and_noise_as_worse():
     torch.manual_seed(1)
     real = (torch.rand(400, 1, 28, 28) < 0.3).float() * 2 - 1
-    evaluator = evaluation.ImageEvaluator(TinyClassifier(), reference_images=real)
+    evaluator = image_metrics.ImageEvaluator(TinyClassifier(), reference_images=real)
     same = evaluator.evaluate(real)
     assert same["fcd"] == pytest.approx(0.0, abs=1e-6) and same["count"] == 400
     noise = evaluator.evaluate(torch.rand(400, 1, 28, 28) * 2 - 1)
-    blurred = evaluator.evaluate(evaluation.gaussian_blur(real))
+    blurred = evaluator.evaluate(image_metrics.gaussian_blur(real))
     assert noise["fcd"] > 0.1 and blurred["fcd"] > 0.1
     assert 0 <= same["kl_to_uniform"] <= math.log(10)
     with pytest.raises(ValueError, match="NaN"):
@@ -152,14 +152,14 @@ def test_generate_is_seeded_and_restores_training_mode():
     from gan_course.models import dcgan
 
     generator = dcgan.DCGANGenerator(latent_dim=8, base_channels=4)
-    a = evaluation.generate(generator, 30, seed=3, batch_size=7)
-    b = evaluation.generate(generator, 30, seed=3, batch_size=30)
+    a = image_metrics.generate(generator, 30, seed=3, batch_size=7)
+    b = image_metrics.generate(generator, 30, seed=3, batch_size=30)
     torch.testing.assert_close(a, b)
     assert a.shape == (30, 1, 28, 28) and generator.training
 
 
 def test_evaluation_table_formats_rows():
-    table = evaluation.evaluation_table({"a": {"fcd": 1.234, "classes_covered": 10, "kl_to_uniform": 0.01}})
+    table = image_metrics.evaluation_table({"a": {"fcd": 1.234, "classes_covered": 10, "kl_to_uniform": 0.01}})
     assert "1.23" in table and "10" in table and "0.010" in table
 
 
@@ -176,7 +176,7 @@ def test_classify_uses_one_pass_only_when_the_head_matches():
     images = torch.rand(20, 1, 28, 28) * 2 - 1
     for honest in (True, False):
         model = WithHead(honest)
-        features, predicted = evaluation.classify(model, images, batch_size=7)
+        features, predicted = image_metrics.classify(model, images, batch_size=7)
         torch.testing.assert_close(features, model.features(images))
         torch.testing.assert_close(predicted, model(images).argmax(1))
 
@@ -188,8 +188,8 @@ def test_precision_recall_hand_computed_one_dimensional_case():
     # 1, 2 (both within 2 of 0.5 or 2.5), 10 (|10 − 20| = 10 ≤ 17.5) -> recall 4/4.
     real = torch.tensor([[0.0], [1.0], [2.0], [10.0]])
     fake = torch.tensor([[0.5], [2.5], [20.0]])
-    torch.testing.assert_close(evaluation.knn_radii(real, k=1), torch.tensor([1.0, 1.0, 1.0, 8.0], dtype=torch.float64))
-    result = evaluation.precision_recall(real, fake, k=1)
+    torch.testing.assert_close(image_metrics.knn_radii(real, k=1), torch.tensor([1.0, 1.0, 1.0, 8.0], dtype=torch.float64))
+    result = image_metrics.precision_recall(real, fake, k=1)
     assert result["precision"] == pytest.approx(2 / 3)
     assert result["recall"] == pytest.approx(1.0)
 
@@ -200,14 +200,14 @@ def test_precision_recall_separates_collapse_from_spread():
     centres = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])
     real = (centres.repeat_interleave(50, 0) + 0.5 * torch.randn(200, 2, generator=gen))
     collapsed = centres[0] + 0.5 * torch.randn(200, 2, generator=gen)
-    result = evaluation.precision_recall(real, collapsed, k=3)
+    result = image_metrics.precision_recall(real, collapsed, k=3)
     assert result["precision"] > 0.9 and result["recall"] < 0.35
-    same = evaluation.precision_recall(real, centres.repeat_interleave(50, 0) + 0.5 * torch.randn(200, 2, generator=gen))
+    same = image_metrics.precision_recall(real, centres.repeat_interleave(50, 0) + 0.5 * torch.randn(200, 2, generator=gen))
     assert same["precision"] > 0.9 and same["recall"] > 0.9
 
 
 def test_precision_recall_rejects_bad_input():
     with pytest.raises(ValueError, match="k"):
-        evaluation.knn_radii(torch.zeros(3, 2), k=3)
+        image_metrics.knn_radii(torch.zeros(3, 2), k=3)
     with pytest.raises(ValueError, match="share D"):
-        evaluation.precision_recall(torch.zeros(4, 2), torch.zeros(4, 3))
+        image_metrics.precision_recall(torch.zeros(4, 2), torch.zeros(4, 3))

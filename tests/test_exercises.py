@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from gan_course import exercises
+from gan_course.teaching import exercises
 
 
 def test_placeholder_prints_a_reminder_and_does_not_raise(capsys):

@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_course import checkpoints, image_gan
+from gan_course.core import checkpoints
+from gan_course.training import image_gan
 from gan_course.models import dcgan
 
 CHILD = r"""
 import io, os, sys, time
 import torch
-from gan_course import checkpoints
+from gan_course.core import checkpoints
 
 path, mode, markers = sys.argv[1], sys.argv[2], sys.argv[3]
 checkpoints.save({"version": 0, "blob": torch.zeros(1000)}, path)

@@ -1,10 +1,11 @@
-"""Tests for gan_course.gan_mistakes: each repro shows its symptom and each fix removes it (short runs, 1 thread)."""
+"""Tests for gan_course.teaching.gan_mistakes: each repro shows its symptom and each fix removes it (short runs, 1 thread)."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_course import gan_mistakes, gan_training, losses
+from gan_course.training import gan, losses
+from gan_course.teaching import gan_mistakes
 
 TOY_STEPS = 80
 IMAGE_STEPS = 40
@@ -49,7 +50,7 @@ def test_wrong_flag_step_moves_the_discriminator_and_the_fix_freezes_it():
 
     before = [p.detach().clone() for p in discriminator.parameters()]
     g_only = torch.optim.Adam(generator.parameters(), lr=1e-3)
-    gan_training.generator_step(generator, discriminator, g_only, 64)
+    gan.generator_step(generator, discriminator, g_only, 64)
     for a, b in zip(before, discriminator.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 

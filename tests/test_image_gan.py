@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from gan_course import checkpoints, gan_training, image_gan
+from gan_course.core import checkpoints
+from gan_course.training import gan, image_gan
 from gan_course.models import dcgan
 
 
@@ -21,9 +22,9 @@ def fake_images(count=96, seed=0):
 @pytest.mark.parametrize("config", [
     image_gan.ImageGANConfig(steps=8, batch_size=16, grid_size=4, grid_every=2),
     image_gan.ImageGANConfig(steps=8, batch_size=16, grid_size=4, loss="wgan-gp", d_steps=2, g_lr=1e-4, d_lr=4e-4,
-                             tricks=gan_training.Tricks(instance_noise=0.1)),
+                             tricks=gan.Tricks(instance_noise=0.1)),
     image_gan.ImageGANConfig(steps=8, batch_size=16, grid_size=4, warmup_steps=3, decay=True,
-                             tricks=gan_training.Tricks(label_smoothing=0.1, label_flip=0.2)),
+                             tricks=gan.Tricks(label_smoothing=0.1, label_flip=0.2)),
 ], ids=["non-saturating", "wgan-gp-ttur-noise", "smoothing-flip-schedule"])
 def test_resume_gives_exactly_the_uninterrupted_losses(tmp_path, config):
     images = fake_images()  # 96 images / 16 = 6 batches per epoch: the run crosses epoch boundaries
@@ -126,7 +127,7 @@ def test_nan_loss_surfaces_with_its_explanation(tmp_path):
                 for parameter in discriminator.parameters():
                     parameter.fill_(float("nan"))
 
-    with pytest.raises(gan_training.NaNLossError, match="learning rate.*last good checkpoint"):
+    with pytest.raises(gan.NaNLossError, match="learning rate.*last good checkpoint"):
         image_gan.train_image_gan(generator, discriminator, fake_images(), config, checkpoint=tmp_path / "n.pt",
                                   progress=False, callback=poison)
 

@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from gan_course import lab as lab_module
-from gan_course import gan_training, losses
-from gan_course.lab import LabConfig, ModeCollapseLab
+from gan_course.training import lab as lab_module
+from gan_course.training import gan, losses
+from gan_course.training.lab import LabConfig, ModeCollapseLab
 from gan_course.models import toy_gan
 
 lab = lab_module
@@ -49,7 +49,7 @@ def test_generator_step_leaves_discriminator_unchanged(changes):
     lab.step(3)
     before = {k: v.clone() for k, v in lab.discriminator.state_dict().items()}
     lab._real_batch = lambda: (_ for _ in ()).throw(AssertionError("a G step must not draw real data"))
-    gan_training.generator_step(lab.generator, lab.discriminator, lab.g_optimizer, 64, lab.config.loss,
+    gan.generator_step(lab.generator, lab.discriminator, lab.g_optimizer, 64, lab.config.loss,
                                 rng=lab.rng)
     for name, value in lab.discriminator.state_dict().items():
         torch.testing.assert_close(value, before[name], msg=f"D's {name} changed in the G step")
@@ -319,7 +319,7 @@ def _tiny_players(optimizer: str):
     rng = torch.Generator().manual_seed(1)
     real = torch.randn(16, 2, generator=rng, dtype=torch.float64)
     warm_up = G(torch.randn(16, 2, generator=rng, dtype=torch.float64)).detach()
-    gan_training.discriminator_step(G, D, opt, real, fake=warm_up)  # so Adam has running averages to carry
+    gan.discriminator_step(G, D, opt, real, fake=warm_up)  # so Adam has running averages to carry
     real = torch.randn(16, 2, generator=rng, dtype=torch.float64)
     return G, D, opt, real, torch.randn(16, 2, generator=rng, dtype=torch.float64), \
         torch.randn(16, 2, generator=rng, dtype=torch.float64)
@@ -330,7 +330,7 @@ def _hand_unrolled_loss(G, D, opt, real, z_d, z_g):
     D2 = copy.deepcopy(D)
     opt2 = type(opt)(D2.parameters(), **{k: v for k, v in opt.defaults.items() if k in ("lr", "betas")})
     opt2.load_state_dict(copy.deepcopy(opt.state_dict()))  # load_state_dict shares the tensors otherwise
-    gan_training.discriminator_step(G, D2, opt2, real, fake=G(z_d).detach())
+    gan.discriminator_step(G, D2, opt2, real, fake=G(z_d).detach())
     return losses.get_loss("non-saturating").generator_loss(None, D2(G(z_g))), D2
 
 

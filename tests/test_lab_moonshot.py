@@ -2,7 +2,8 @@
 
 import math
 
-from gan_course import lab, mode_coverage
+from gan_course.training import lab
+from gan_course.evaluation import mode_coverage
 from gan_course.models import toy_gan
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_course import losses
+from gan_course.training import losses
 
 REAL = torch.tensor([2.0, -1.0, 0.5, 3.0])
 FAKE = torch.tensor([-2.5, 0.3, 1.0, -0.2])

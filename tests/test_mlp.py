@@ -116,7 +116,7 @@ def test_mlp_refuses_bad_inputs_and_configs():
 
 
 def test_mlp_learns_xor_which_a_single_layer_cannot():
-    from gan_course import classification
+    from gan_course.training import classification
     x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]).repeat(16, 1)
     y = (x[:, 0] != x[:, 1]).long()
     torch.manual_seed(0)

@@ -1,4 +1,4 @@
-"""benchmarks/mode_coverage.py and gan_course.mode_coverage: recipes, PacGAN's Table 1 row by row, stored rows."""
+"""benchmarks/mode_coverage.py and gan_course.evaluation.mode_coverage: recipes, PacGAN's Table 1 row by row, stored rows."""
 
 import json
 import math
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gan_course import lab
-from gan_course import mode_coverage as mc
+from gan_course.training import lab
+from gan_course.evaluation import mode_coverage as mc
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "mode_coverage.py"
 PACGAN_ROWS = ["GAN", "ALI", "Minibatch Disc.", "PacGAN2", "PacGAN3", "PacGAN4"]

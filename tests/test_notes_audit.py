@@ -1,11 +1,11 @@
-"""Tests for gan_course.notes_audit: each line of the notes' code shows its symptom, each fix removes it (short runs)."""
+"""Tests for gan_course.teaching.notes_audit: each line of the notes' code shows its symptom, each fix removes it (short runs)."""
 
 import math
 
 import pytest
 import torch
 
-from gan_course import gan_mistakes, notes_audit
+from gan_course.teaching import gan_mistakes, notes_audit
 
 TOY_STEPS = 120
 IMAGE_STEPS = 40

@@ -1,4 +1,4 @@
-"""Tests for gan_course.optim_playground: surfaces, the optimizer race and the bilinear game, against hand maths."""
+"""Tests for gan_course.teaching.optim_playground: surfaces, the optimizer race and the bilinear game, against hand maths."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_course import optim_playground as playground
+from gan_course.teaching import optim_playground as playground
 
 
 @pytest.mark.parametrize("name", list(playground.SURFACES))

@@ -4,7 +4,7 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from gan_course import plotting
+from gan_course.core import plotting
 
 
 def test_make_grid_layout_and_scaling():

@@ -4,7 +4,7 @@ import os
 import pytest
 import torch
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 
 def test_same_seed_same_numbers():

@@ -1,11 +1,11 @@
-"""Tests for gan_course.schedules: hand-computed values and agreement with torch.optim.lr_scheduler."""
+"""Tests for gan_course.training.schedules: hand-computed values and agreement with torch.optim.lr_scheduler."""
 
 import math
 
 import pytest
 import torch
 
-from gan_course import schedules
+from gan_course.training import schedules
 
 
 def lrs_of(make_scheduler, steps, base_lr=0.5):

@@ -1,10 +1,10 @@
-"""Tests for gan_course.semi_supervised: the K-logit D(x) = Z/(Z+1) identity, losses against formulas, training."""
+"""Tests for gan_course.training.semi_supervised: the K-logit D(x) = Z/(Z+1) identity, losses against formulas, training."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_course import semi_supervised
+from gan_course.training import semi_supervised
 
 
 def test_real_fake_logit_is_the_k_plus_one_class_softmax():

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from gan_course import divergences
+from gan_course.evaluation import divergences
 from gan_course.widgets import divergence_slider
 
 LOG2 = math.log(2.0)

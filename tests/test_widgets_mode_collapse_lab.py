@@ -7,7 +7,7 @@ import pytest
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from gan_course import lab as lab_engine
+from gan_course.training import lab as lab_engine
 from gan_course.widgets import lab_views, mode_collapse_lab
 
 SMALL = dict(g_width=32, d_width=32, batch_size=64, eval_every=10)

@@ -11,7 +11,7 @@ from typing import Callable
 
 import torch
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 
 def _sort(digits: torch.Tensor) -> torch.Tensor:

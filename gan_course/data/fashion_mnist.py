@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gan_course import runtime
+from gan_course.core import runtime
 from gan_course.data.idx import IDXError, read_idx
 
 DATA_ENV = "GAN_COURSE_DATA"

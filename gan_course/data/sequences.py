@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Callable
 
 import torch
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course import runtime
+from gan_course.core import runtime
 from gan_course.models import transformer
 
 IGNORE_INDEX = -100  # MLM labels at positions that were not selected

@@ -1,6 +1,6 @@
 """A small convolutional classifier for 28×28 grey images: the course's Fashion-MNIST "judge".
 
-Lesson 04 builds and trains it; lessons 11–13 load it (``gan_course.classifier.get_fashion_classifier``) to
+Lesson 04 builds and trains it; lessons 11–13 load it (``gan_course.evaluation.judge.get_fashion_classifier``) to
 classify generated images and to give features for FID-style distances. The layout follows the classic
 conv-BN-ReLU-pool stack (Ioffe & Szegedy, 2015 for BatchNorm; Srivastava et al., 2014 for dropout):
 

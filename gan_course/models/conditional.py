@@ -4,7 +4,7 @@ Conditional GAN (Mirza & Osindero, 2014): both players also receive the class la
 a learned label embedding to the noise, G(z, y) = DCGAN([z ; e_G(y)]). The discriminator is a *projection
 discriminator* (Miyato & Koyama, 2018): D(x, y) = ψ(φ(x)) + ⟨e_D(y), φ(x)⟩, an unconditional score plus the inner
 product of a class embedding with the image features, so an image of the wrong class is penalised directly.
-Both take ``(z, labels)`` / ``(x, labels)``, the call convention of ``gan_training``'s ``labels=`` path.
+Both take ``(z, labels)`` / ``(x, labels)``, the call convention of ``training.gan``'s ``labels=`` path.
 
 Shapes (C = ``base_channels``, K = ``num_classes``)::
 
@@ -12,7 +12,7 @@ Shapes (C = ``base_channels``, K = ``num_classes``)::
     discriminator:  x (B, C_in, 28, 28) -> φ(x) (B, 2C·49) ; logit = ψ(φ) + Σ e(y)·φ -> (B,)
     concatenation:  [x ; one-hot(y) planes] (B, C_in + K, 28, 28) -> DCGAN discriminator -> (B,)   (the baseline)
 
-``train_conditional_gan`` is the short loop lesson 13 runs: ``gan_training``'s step functions with ``labels=``.
+``train_conditional_gan`` is the short loop lesson 13 runs: ``training.gan``'s step functions with ``labels=``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from typing import Callable
 import torch
 from torch import nn
 
-from gan_course import gan_training, losses, runtime
+from gan_course.core import runtime
+from gan_course.training import gan, losses
 from gan_course.models import dcgan
 
 IMAGE_SIZE = dcgan.IMAGE_SIZE
@@ -140,7 +141,7 @@ class ConditionalGANConfig:
 def train_conditional_gan(generator: nn.Module, discriminator: nn.Module, images: torch.Tensor,
                           labels: torch.Tensor, config: ConditionalGANConfig,
                           callback: Callable[[int, dict], None] | None = None) -> dict[str, list[float]]:
-    """Alternate ``gan_training`` D and G steps with ``labels=``; return the per-step history.
+    """Alternate ``training.gan`` D and G steps with ``labels=``; return the per-step history.
 
     D sees real images with their own labels and fakes generated for those same labels; G's step draws labels
     uniformly, so every class gets trained.
@@ -157,15 +158,15 @@ def train_conditional_gan(generator: nn.Module, discriminator: nn.Module, images
 
     def step(i: int) -> dict[str, float]:
         index = torch.randint(images.shape[0], (config.batch_size,), generator=rng)
-        d_stats = gan_training.discriminator_step(generator, discriminator, d_optimizer, images[index], config.loss,
+        d_stats = gan.discriminator_step(generator, discriminator, d_optimizer, images[index], config.loss,
                                                   labels=labels[index], rng=rng, step=i)
         fake_labels = torch.randint(generator.num_classes, (config.batch_size,), generator=rng)
-        g_stats = gan_training.generator_step(generator, discriminator, g_optimizer, config.batch_size, config.loss,
+        g_stats = gan.generator_step(generator, discriminator, g_optimizer, config.batch_size, config.loss,
                                               labels=fake_labels, rng=rng, step=i)
         return {**d_stats, **g_stats}
 
     callbacks = () if callback is None else (lambda i, stats, history: callback(i, history),)
-    return gan_training.fit(step, config.steps, callbacks=callbacks)
+    return gan.fit(step, config.steps, callbacks=callbacks)
 
 
 @torch.no_grad()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gan_course import conv_arithmetic, runtime
+from gan_course.core import conv_arithmetic, runtime
 from gan_course.models.mlp import parameter_count as count_parameters  # noqa: F401  (the one counter, lesson 01)
 
 IMAGE_SIZE = 28

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from gan_course import activations, runtime
+from gan_course.core import activations, runtime
 
 INITS = ("default", "xavier", "kaiming", "small", "large")
 NORMS = ("none", "batchnorm", "layernorm")

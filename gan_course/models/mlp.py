@@ -14,7 +14,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from gan_course import activations, runtime
+from gan_course.core import activations, runtime
 
 # identity (a linear output: regression heads, and logits for a softmax/cross-entropy), then every elementwise
 # activation of the one registry, ``activations.ACTIVATIONS`` (LeakyReLU's slope 0.2, as in the GAN discriminators)

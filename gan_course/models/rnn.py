@@ -14,7 +14,7 @@ import math
 import torch
 from torch import nn
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 RECURRENT_LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM}
 

@@ -16,7 +16,7 @@ import math
 import torch
 from torch import nn
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 HIDDEN_ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "elu": nn.ELU}
 

@@ -15,7 +15,8 @@ import math
 
 import torch
 
-from gan_course import divergences, plotting, runtime
+from gan_course.core import plotting, runtime
+from gan_course.evaluation import divergences
 
 GRID_LOW, GRID_HIGH, GRID_STEP = -6.0, 16.0, 0.01  # wide enough for shift ≤ MAX_SHIFT plus 6 widths
 MAX_SHIFT = 10.0

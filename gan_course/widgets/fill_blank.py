@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 
 def fill_blank(model, tokenizer, sentence: str, top_k: int = 5) -> list[tuple[str, float]]:

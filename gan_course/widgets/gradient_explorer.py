@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from gan_course import activations, diagnostics, plotting
+from gan_course.core import activations, plotting
+from gan_course.evaluation import diagnostics
 from gan_course.models import deep_mlp
 
 MAX_DEPTH = 40

@@ -32,8 +32,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from gan_course import lab as lab_engine
-from gan_course import losses
+from gan_course.training import lab as lab_engine
+from gan_course.training import losses
 from gan_course.widgets.lab_canvas import ESM
 
 POINTS = 384  # generated points drawn per frame (fixed noise, so trails follow the same points)

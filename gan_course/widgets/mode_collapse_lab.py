@@ -1,4 +1,4 @@
-"""The live Mode Collapse Lab (lesson 10): controls over ``gan_course.lab.ModeCollapseLab`` and its views.
+"""The live Mode Collapse Lab (lesson 10): controls over ``gan_course.training.lab.ModeCollapseLab`` and its views.
 
 A top bar holds what the lesson changes (preset, target, loss, both learning rates on log sliders, D steps, batch
 size, toggles for the main tricks); every other ``LabConfig`` field sits in a named group. Each control has a
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from gan_course import lab as lab_engine
-from gan_course import losses
+from gan_course.training import lab as lab_engine
+from gan_course.training import losses
 from gan_course.widgets import lab_views
 
 CUSTOM_PRESET = "(custom)"

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 
 def _bce_discriminator(real_logits: Tensor, fake_logits: Tensor, real_target=1.0, fake_target=0.0) -> Tensor:

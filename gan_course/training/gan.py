@@ -16,13 +16,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from dataclasses import dataclass, field
-from typing import Callable
+import dataclasses
+from dataclasses import dataclass, fields
+from typing import Callable, ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from gan_course import losses
+from gan_course.core import runtime
+from gan_course.training import losses, schedules
 
 
 class NaNLossError(FloatingPointError):
@@ -91,6 +93,13 @@ def autocast(precision: str, device: torch.device | str = "cpu"):
         raise ValueError(f"unknown precision {precision!r}; choose one of {list(PRECISIONS)}")
     device_type = torch.device(device).type
     return torch.autocast(device_type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+def resolve_precision(precision: str, device: torch.device | str = "cpu") -> str:
+    """``"auto"`` -> ``"bf16"`` where bfloat16 runs natively on ``device``, else ``"fp32"``; others unchanged."""
+    if runtime.lookup(("auto", *PRECISIONS), precision, "precision") != "auto":
+        return precision
+    return "bf16" if bf16_is_fast(device) else "fp32"
 
 
 def bf16_is_fast(device: torch.device | str = "cpu") -> bool:
@@ -236,13 +245,6 @@ def train_step(generator: nn.Module, discriminator: nn.Module, g_optimizer: torc
     return {**d_stats, **g_stats}
 
 
-def make_adam(parameters, lr: float, betas=(0.5, 0.999), fused: bool = True) -> torch.optim.Adam:
-    """Adam for a GAN player; ``fused`` uses the one-kernel implementation where the device has it (CPU, CUDA)."""
-    parameters = list(parameters)
-    device = parameters[0].device.type if parameters else "cpu"
-    return torch.optim.Adam(parameters, lr=lr, betas=betas, fused=(fused and device in ("cpu", "cuda")) or None)
-
-
 @torch.no_grad()
 def update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
     """Exponential moving average of weights (Yazıcı et al., 2019): average ← decay·average + (1 − decay)·model.
@@ -257,35 +259,147 @@ def update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
         mine.copy_(current)
 
 
-@dataclass
-class TrainConfig:
-    steps: int = 1000
+@dataclass(frozen=True)
+class GANConfig:
+    """One GAN run's settings: the one spelling of every field the course's GAN trainers share (lessons 09–14, the
+    lab, the Stacked-Fashion-MNIST benchmark).
+
+    A lesson whose trainer needs more *subclasses* it and adds fields (``ImageGANConfig``, ``LabConfig``, …); a
+    trainer that does not use a shared field names it in ``unused`` and a value other than the default is refused,
+    so no setting is silently ignored. Frozen and checked once, here; change it with ``replace``."""
+    steps: int = 1000  # generator updates
     batch_size: int = 256
-    loss: str = "non-saturating"
+    loss: str = "non-saturating"  # a key of losses.GAN_LOSSES
+    g_lr: float = 2e-4
+    d_lr: float | None = None  # None: same as g_lr; d_lr > g_lr is TTUR (Heusel et al., 2017)
+    betas: tuple[float, float] = (0.5, 0.999)  # Adam's (β1, β2): the DCGAN recipe
     d_steps: int = 1  # discriminator updates per generator update
-    tricks: Tricks = field(default_factory=Tricks)
+    label_smoothing: float = 0.0  # one-sided: real target 1 − s (Tricks)
+    label_flip: float = 0.0  # fraction of swapped real/fake roles in the D step
+    instance_noise: float = 0.0  # std of Gaussian noise on every input D sees
+    gp_weight: float = 10.0  # λ of the gradient penalty (losses with gradient_penalty=True)
+    warmup_steps: int = 0  # learning-rate schedule, schedules.LinearDecay: linear warm-up over these steps,
+    decay_start: int = 0  # then 1 until this G step,
+    decay_steps: int = 0  # then a linear decay over these steps (0: constant learning rates)
+    decay_floor: float = 0.0  # down to this multiplier
+    ema: float = 0.0  # decay of a moving average of G's weights that samples come from; 0 = off
+    precision: str = "fp32"  # "fp32" | "bf16" (autocast forward passes) | "auto" (bf16 where native)
+    seed: int = 0
+
+    unused: ClassVar[tuple[str, ...]] = ()  # shared fields this config's trainer does not read
 
     def __post_init__(self):
+        object.__setattr__(self, "betas", tuple(self.betas))
         losses.get_loss(self.loss)
-        for name in ("steps", "batch_size", "d_steps"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
+        runtime.lookup(("auto", *PRECISIONS), self.precision, "precision")
+        runtime.check_positive(steps=self.steps, batch_size=self.batch_size, d_steps=self.d_steps)
+        for name in ("warmup_steps", "decay_start", "decay_steps", "seed"):
+            runtime.check_int(name, getattr(self, name), minimum=0)
+        runtime.check_number("g_lr", self.g_lr, strict=True)
+        if self.d_lr is not None:
+            runtime.check_number("d_lr", self.d_lr, strict=True)
+        if len(self.betas) != 2 or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1
+                                           for b in self.betas):
+            raise ValueError(f"betas must be two numbers in [0, 1) (Adam's beta1, beta2), got {self.betas!r}")
+        for name in ("ema", "decay_floor"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0 and not (name == "decay_floor" and value == 1.0):
+                raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
+        self.tricks  # noqa: B018 -- Tricks checks its own ranges
+        defaults = {f.name: f.default for f in fields(GANConfig)}
+        for name in self.unused:
+            if getattr(self, name) != defaults[name]:
+                raise ValueError(f"{type(self).__name__} does not use {name} (its trainer has no such setting); "
+                                 f"leave it at {defaults[name]!r}, got {getattr(self, name)!r}")
+
+    @property
+    def tricks(self) -> Tricks:
+        return Tricks(self.label_smoothing, self.label_flip, self.instance_noise, self.gp_weight)
+
+    @property
+    def discriminator_lr(self) -> float:
+        return self.g_lr if self.d_lr is None else self.d_lr
+
+    @property
+    def schedule(self) -> schedules.LinearDecay:
+        return schedules.LinearDecay(self.warmup_steps, self.decay_start, self.decay_steps, self.decay_floor)
+
+    def replace(self, **changes):
+        """A copy with ``changes`` applied (checked); unknown field names are refused."""
+        names = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise ValueError(f"unknown {type(self).__name__} field(s) {unknown}; fields are {sorted(names)}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        """The config a ``to_dict`` (or a checkpoint or saved lab of an older course version) describes."""
+        if not isinstance(values, dict):
+            raise ValueError(f"a config is a dict of {cls.__name__} fields, got {type(values).__name__}")
+        values = dict(values)
+        for old, new in (("lr_generator", "g_lr"), ("lr_discriminator", "d_lr"), ("lr", "g_lr")):
+            if old in values:
+                values[new] = values.pop(old)
+        if "beta1" in values or "beta2" in values:
+            values["betas"] = (values.pop("beta1", 0.5), values.pop("beta2", 0.999))
+        values.update(values.pop("tricks", None) or {})
+        if values.pop("decay", False):  # linear decay to 0 over the whole run
+            values.update(decay_start=0, decay_steps=values.get("steps", cls.steps), decay_floor=0.0)
+        return cls().replace(**values)
+
+
+def make_optimizer(name: str, parameters, lr: float, betas: tuple[float, float] = (0.5, 0.999),
+                   fused: bool = True) -> torch.optim.Optimizer:
+    """The one optimizer factory of the GAN trainers: ``"adam"`` (``betas``; ``fused`` uses the one-kernel
+    implementation where the device has it), ``"rmsprop"`` or plain ``"sgd"`` (no momentum)."""
+    runtime.lookup(OPTIMIZERS, name, "optimizer")
+    parameters = list(parameters)
+    if name == "adam":
+        device = parameters[0].device.type if parameters else "cpu"
+        return torch.optim.Adam(parameters, lr=lr, betas=betas, fused=(fused and device in ("cpu", "cuda")) or None)
+    return OPTIMIZERS[name](parameters, lr=lr)
+
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop, "sgd": torch.optim.SGD}
+
+
+TrainConfig = GANConfig  # the name lesson 09 used before the configs were merged
 
 
 def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real: Callable[[int], Tensor],
-              g_optimizer: torch.optim.Optimizer, d_optimizer: torch.optim.Optimizer, config: TrainConfig,
-              rng: torch.Generator | None = None,
+              g_optimizer: torch.optim.Optimizer | None, d_optimizer: torch.optim.Optimizer | None,
+              config: GANConfig, rng: torch.Generator | None = None,
               callback: Callable[[int, dict], None] | None = None) -> dict[str, list[float]]:
     """Alternate ``d_steps`` D updates and one G update for ``config.steps`` G steps; return the loss history.
 
-    ``sample_real(n)`` returns a real batch. ``callback(step, history)`` runs after every G step (drawing,
-    checkpoints); it may raise ``StopIteration`` to end training early.
+    ``sample_real(n)`` returns a real batch. An optimizer given as ``None`` is Adam at ``config.g_lr`` /
+    ``config.discriminator_lr`` with ``config.betas``; ``config.schedule`` scales both learning rates every step.
+    ``callback(step, history)`` runs after every G step (drawing, checkpoints); it may raise ``StopIteration`` to
+    end training early.
     """
+    if config.ema:
+        raise ValueError(f"train_gan keeps no moving average of G (ema={config.ema!r}); image_gan's runs do")
+    g_optimizer = g_optimizer or make_optimizer("adam", generator.parameters(), config.g_lr, config.betas)
+    d_optimizer = d_optimizer or make_optimizer("adam", discriminator.parameters(), config.discriminator_lr,
+                                                config.betas)
+    base_lrs = [[group["lr"] for group in opt.param_groups] for opt in (g_optimizer, d_optimizer)]
+    schedule, scheduled = config.schedule, bool(config.warmup_steps or config.decay_steps)
+    precision = resolve_precision(config.precision, next(generator.parameters()).device)
+
     def one_step(step: int) -> dict[str, float]:
+        if scheduled:
+            for opt, lrs in zip((g_optimizer, d_optimizer), base_lrs):
+                for group, lr in zip(opt.param_groups, lrs):
+                    group["lr"] = lr * schedule(step)
         d_stats = discriminator_steps(generator, discriminator, d_optimizer, lambda: sample_real(config.batch_size),
-                                      config.d_steps, config.loss, config.tricks, rng=rng, step=step)
+                                      config.d_steps, config.loss, config.tricks, rng=rng, step=step,
+                                      precision=precision)
         g_stats = generator_step(generator, discriminator, g_optimizer, config.batch_size, config.loss,
-                                 config.tricks, rng=rng, step=step)
+                                 config.tricks, rng=rng, step=step, precision=precision)
         return {**d_stats, **g_stats}
 
     callbacks = () if callback is None else (lambda step, stats, history: callback(step, history),)

@@ -1,6 +1,6 @@
 """Training loop for image GANs on Fashion-MNIST with checkpoints, exact resume and fixed-noise grids (lessons 11–12).
 
-Built on ``gan_training.train_step`` (``discriminator_step`` then ``generator_step``, sharing one generated batch):
+Built on ``gan.train_step`` (``discriminator_step`` then ``generator_step``, sharing one generated batch):
 this file adds only what a long run needs.
   * Data stays in memory as one tensor; each epoch draws a seeded permutation (seed, epoch) and walks it in
     batches, so where we are in the data is just (epoch, offset) — no DataLoader workers, nothing to pickle.
@@ -9,7 +9,7 @@ this file adds only what a long run needs.
     schedules, the step, the history and the sample grids. Resuming therefore gives *exactly* the losses an
     uninterrupted run gives.
   * A checkpoint is written atomically at the end of every epoch and at the end of training.
-  * A NaN/inf loss raises ``NaNLossError`` (from ``gan_training.check_finite``) naming the last good checkpoint.
+  * A NaN/inf loss raises ``NaNLossError`` (from ``gan.check_finite``) naming the last good checkpoint.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from gan_course import checkpoints, gan_training, losses, runtime
+from gan_course.core import checkpoints, runtime
+from gan_course.training import gan, losses
 
 
-PRECISIONS = ("auto", *gan_training.PRECISIONS)
+PRECISIONS = ("auto", *gan.PRECISIONS)
 
 
 def check_precision(precision: str) -> str:
@@ -36,7 +37,7 @@ def resolve_precision(precision: str, device: torch.device | str = "cpu") -> str
     """``"auto"`` -> ``"bf16"`` where bfloat16 runs natively on ``device``, else ``"fp32"``; others unchanged."""
     if check_precision(precision) != "auto":
         return precision
-    return "bf16" if gan_training.bf16_is_fast(device) else "fp32"
+    return "bf16" if gan.bf16_is_fast(device) else "fp32"
 
 
 @dataclass
@@ -51,18 +52,18 @@ class ImageGANConfig:
     d_steps: int = 1  # discriminator updates per generator update
     warmup_steps: int = 0  # linear learning-rate warm-up over this many steps
     decay: bool = False  # linear learning-rate decay to 0 at the last step
-    tricks: gan_training.Tricks = field(default_factory=gan_training.Tricks)
+    tricks: gan.Tricks = field(default_factory=gan.Tricks)
     seed: int = 0
     grid_size: int = 64  # fixed-noise samples drawn for each grid
     grid_every: int = 0  # steps between grids; 0: about 8 grids per run
     precision: str = "auto"  # "fp32", "bf16" (forward passes under bfloat16 autocast) or "auto": bf16 where the
-    # hardware runs it natively (gan_training.bf16_is_fast), else fp32
+    # hardware runs it natively (gan.bf16_is_fast), else fp32
 
     def __post_init__(self):
         losses.get_loss(self.loss)
         check_precision(self.precision)
         if isinstance(self.tricks, dict):  # from a checkpoint
-            self.tricks = gan_training.Tricks(**self.tricks)
+            self.tricks = gan.Tricks(**self.tricks)
         self.betas = tuple(self.betas)
         for name in ("steps", "batch_size", "d_steps", "grid_size"):
             value = getattr(self, name)
@@ -241,7 +242,7 @@ def train_image_gan(generator: nn.Module, discriminator: nn.Module, images: Tens
     this session after that many steps (to show an interruption). ``callback(step, stats)`` runs after every
     generator step; it may raise ``StopIteration`` to end the session there (the checkpoint is still written).
 
-    The step is ``gan_training.train_step`` with the speed levers measured in ``benchmarks/dcgan_speed.py``: fused
+    The step is ``gan.train_step`` with the speed levers measured in ``benchmarks/dcgan_speed.py``: fused
     Adam (one kernel for all parameters), channels-last memory format for the convolutions while training (the
     models are put back in the default format afterwards) and, with ``precision="auto"`` on hardware with native
     bfloat16, mixed precision (forward passes in bfloat16; weights, optimizer state and losses in float32).
@@ -262,8 +263,8 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
         raise ValueError(f"images must have shape (N, C, 28, 28) matching the discriminator, got "
                          f"{tuple(images.shape)}")
     path = Path(checkpoint) if checkpoint is not None else None
-    g_optimizer = gan_training.make_adam(generator.parameters(), config.g_lr, config.betas)
-    d_optimizer = gan_training.make_adam(discriminator.parameters(), config.discriminator_lr, config.betas)
+    g_optimizer = gan.make_optimizer("adam", generator.parameters(), config.g_lr, config.betas)
+    d_optimizer = gan.make_optimizer("adam", discriminator.parameters(), config.discriminator_lr, config.betas)
     schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lambda step: learning_rate_factor(step, config))
                   for opt in (g_optimizer, d_optimizer)]
     rng = torch.Generator().manual_seed(config.seed)
@@ -299,7 +300,7 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
 
     def step(i: int) -> dict[str, float]:  # d_steps fresh real batches, train_step, the schedules; i = run.step
         real_batches = [sampler.next().contiguous(memory_format=torch.channels_last) for _ in range(config.d_steps)]
-        stats = gan_training.train_step(generator, discriminator, g_optimizer, d_optimizer, real_batches,
+        stats = gan.train_step(generator, discriminator, g_optimizer, d_optimizer, real_batches,
                                         config.loss, config.tricks, rng=rng, step=i, precision=precision)
         for scheduler in schedulers:
             scheduler.step()
@@ -326,11 +327,11 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
 
     user = () if callback is None else (lambda i, stats, history: callback(run.step, stats),)
     try:
-        gan_training.fit(step, last, start=run.step, history=run.history,
+        gan.fit(step, last, start=run.step, history=run.history,
                          callbacks=(grids, *user, progress_bar, checkpoint_at_epoch_end))
-    except gan_training.NaNLossError as err:
+    except gan.NaNLossError as err:
         where = f" The last good checkpoint is {path}." if path is not None and path.is_file() else ""
-        raise gan_training.NaNLossError(f"{err}{where}") from err
+        raise gan.NaNLossError(f"{err}{where}") from err
     finally:
         bar.close()
     run.seconds += time.perf_counter() - start
@@ -377,7 +378,7 @@ class Recipe:
         discriminator = dcgan.DCGANDiscriminator(spectral_norm=self.spectral_norm, batch_norm=self.batch_norm)
         config = ImageGANConfig(steps=steps, batch_size=64, loss=self.loss, g_lr=self.g_lr, d_lr=self.d_lr,
                                 decay=self.decay, d_steps=self.d_steps, betas=self.betas,
-                                tricks=gan_training.Tricks(label_smoothing=self.label_smoothing), seed=seed)
+                                tricks=gan.Tricks(label_smoothing=self.label_smoothing), seed=seed)
         return generator, discriminator, config
 
 

@@ -15,7 +15,7 @@ import math
 import torch
 from torch import nn
 
-from gan_course import activations
+from gan_course.core import activations
 
 SATURATION_MARGIN = 0.02  # saturated: output within 2 % of the range width from either end (|tanh| > 0.96)
 WEIGHTED_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)

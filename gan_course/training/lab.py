@@ -1,11 +1,11 @@
 """The Mode Collapse Lab engine (lesson 10): a toy 2-D GAN you step, measure, probe, save and reset.
 
 ``ModeCollapseLab(config)`` owns a generator, a discriminator, their optimizers and one seeded random stream;
-``step(n)`` runs n generator updates through ``gan_training.discriminator_step`` / ``generator_step`` and records
-losses; every ``eval_every`` steps it records the PacGAN mode metrics (``metrics.mode_metrics`` on 2,500 fresh
+``step(n)`` runs n generator updates through ``gan.discriminator_step`` / ``generator_step`` and records
+losses; every ``eval_every`` steps it records the PacGAN mode metrics (``mode_metrics.mode_metrics`` on 2,500 fresh
 samples). The widget in ``gan_course.widgets.mode_collapse_lab`` is a thin shell over this object.
 
-Tricks beyond ``gan_training.Tricks``, built here:
+Tricks beyond ``gan.Tricks``, built here:
 - instance noise annealed linearly to 0 over ``noise_anneal_steps`` (Sønderby et al., 2017; Arjovsky & Bottou, 2017);
 - a look-ahead D, ``unrolled_mode="lookahead"`` (the default): after the real D update we save D and its optimizer,
   take ``unrolled_steps`` extra D steps, make the G step against that look-ahead D and restore D. This is the
@@ -58,16 +58,14 @@ import torch
 from torch import Tensor
 from torch.func import functional_call
 
-from gan_course import checkpoints, divergences, gan_training, losses, metrics, runtime
+from gan_course.core import checkpoints, runtime
+from gan_course.training import gan, losses
+from gan_course.evaluation import divergences, mode_metrics
 from gan_course.data import toy2d
 from gan_course.models import toy_gan
 
 TARGETS = tuple(toy2d.TOY_DISTRIBUTIONS) + (toy2d.CUSTOM,)  # custom: the data passed to ModeCollapseLab
-OPTIMIZERS = {
-    "adam": gan_training.make_adam,  # fused where the device has it: ~20 % faster in the lab
-    "rmsprop": lambda params, lr, betas: torch.optim.RMSprop(params, lr=lr),
-    "sgd": lambda params, lr, betas: torch.optim.SGD(params, lr=lr),
-}
+OPTIMIZERS = gan.OPTIMIZERS  # adam (fused where the device has it: ~20 % faster in the lab), rmsprop, sgd
 SAVE_FORMAT = 2  # 2: weights, optimizer state, random stream, full history and timeline (1 held only the config)
 MAX_WIDTH, MAX_DEPTH = 4096, 8  # larger MLPs do not fit a laptop's memory or a live lab's time
 COLLAPSE_WARMUP = 250  # G steps before a drop in mode count can count as the moment of collapse
@@ -175,7 +173,7 @@ class LabConfig:
         if self.label_smoothing and not losses.GAN_LOSSES[self.loss].soft_labels:
             allowed = [name for name, family in losses.GAN_LOSSES.items() if family.soft_labels]
             raise ValueError(f"label smoothing needs one of the losses {allowed}, not {self.loss!r}")
-        gan_training.Tricks(self.label_smoothing, self.label_flip, self.instance_noise, self.gp_weight)
+        gan.Tricks(self.label_smoothing, self.label_flip, self.instance_noise, self.gp_weight)
         return self
 
     def replace(self, **changes) -> "LabConfig":
@@ -197,7 +195,7 @@ class LabConfig:
 
 
 # "collapse" and "cure" differ in one setting: the loss (LSGAN). The rest are the benchmark's recipes
-# (``gan_course.mode_coverage``).
+# (``gan_course.evaluation.mode_coverage``).
 PRESETS: dict[str, LabConfig] = {
     "collapse": LabConfig(g_lr=2e-4, d_lr=2e-4),
     "cure": LabConfig(g_lr=2e-4, d_lr=2e-4, loss="lsgan"),
@@ -244,11 +242,11 @@ def restart_fields(old: LabConfig, new: LabConfig) -> dict[str, str]:
 
 def unrolled_parameters(generator: torch.nn.Module, discriminator: torch.nn.Module,
                         d_optimizer: torch.optim.Optimizer, batches, loss: str = "non-saturating",
-                        tricks: gan_training.Tricks | None = None, rng: torch.Generator | None = None,
+                        tricks: gan.Tricks | None = None, rng: torch.Generator | None = None,
                         second_order: bool = True) -> dict[str, Tensor]:
     """D's parameters after one differentiable D update per ``(real, z)`` pair in ``batches`` (Metz et al., 2017).
 
-    Each update is the D step of ``gan_training.discriminator_step`` (same loss, tricks and random draws, in the
+    Each update is the D step of ``gan.discriminator_step`` (same loss, tricks and random draws, in the
     same order) followed by ``d_optimizer``'s update rule with its current state (Adam, RMSprop or plain SGD),
     written out so that autograd can differentiate through it. The fakes are ``generator(z)`` *with* G's graph and
     the updates keep theirs (``create_graph``): the returned tensors depend on G's parameters, so a G loss computed
@@ -257,7 +255,7 @@ def unrolled_parameters(generator: torch.nn.Module, discriminator: torch.nn.Modu
     comparison. ``discriminator`` and ``d_optimizer`` are not changed (except spectral norm's power-iteration
     vectors, which the caller restores).
     """
-    family, tricks = losses.get_loss(loss), tricks or gan_training.Tricks()
+    family, tricks = losses.get_loss(loss), tricks or gan.Tricks()
     if tricks.label_smoothing and not family.soft_labels:
         raise ValueError(f"label smoothing needs a loss with soft labels, not {loss!r}")
     named = dict(discriminator.named_parameters())
@@ -287,7 +285,7 @@ def unrolled_parameters(generator: torch.nn.Module, discriminator: torch.nn.Modu
 
 
 def _functional_d_loss(discriminator, params, real, fake, family, tricks, rng) -> Tensor:
-    """``gan_training.discriminator_step``'s loss with D's parameters ``params``; ``fake`` keeps its graph."""
+    """``gan.discriminator_step``'s loss with D's parameters ``params``; ``fake`` keeps its graph."""
     def critic(x):
         return functional_call(discriminator, params, (x,))
 
@@ -296,8 +294,8 @@ def _functional_d_loss(discriminator, params, real, fake, family, tricks, rng) -
         swap = (torch.rand(real.shape[0], generator=rng) < tricks.label_flip).to(real.device)
         swap = swap.view(-1, *([1] * (real.ndim - 1)))
         real_in, fake_in = torch.where(swap, fake, real), torch.where(swap, real, fake)
-    real_logits = gan_training._judge(critic, real_in, None, tricks, rng).float()
-    fake_logits = gan_training._judge(critic, fake_in, None, tricks, rng).float()
+    real_logits = gan._judge(critic, real_in, None, tricks, rng).float()
+    fake_logits = gan._judge(critic, fake_in, None, tricks, rng).float()
     if family.soft_labels:
         d_loss = family.discriminator_loss(real_logits, fake_logits, real_target=1.0 - tricks.label_smoothing)
     else:
@@ -382,8 +380,8 @@ class ModeCollapseLab:
         return {"distribution": distribution, "data_scale": data_scale, "generator": generator,
                 "discriminator": discriminator,
                 "ema_generator": copy.deepcopy(generator).requires_grad_(False) if c.ema > 0 else None,
-                "g_optimizer": OPTIMIZERS[c.g_optimizer](generator.parameters(), c.g_lr, betas),
-                "d_optimizer": OPTIMIZERS[c.d_optimizer](discriminator.parameters(), c.d_lr, betas),
+                "g_optimizer": gan.make_optimizer(c.g_optimizer, generator.parameters(), c.g_lr, betas),
+                "d_optimizer": gan.make_optimizer(c.d_optimizer, discriminator.parameters(), c.d_lr, betas),
                 "rng": torch.Generator().manual_seed(c.seed)}
 
     def _adopt(self, parts: dict) -> None:
@@ -418,12 +416,12 @@ class ModeCollapseLab:
         return False
 
     # ---- training -----------------------------------------------------------------------------------------
-    def _tricks(self) -> gan_training.Tricks:
+    def _tricks(self) -> gan.Tricks:
         c = self.config
         noise = c.instance_noise
         if c.noise_anneal_steps:
             noise *= max(0.0, 1.0 - self.step_count / c.noise_anneal_steps)
-        return gan_training.Tricks(c.label_smoothing, c.label_flip, noise, c.gp_weight)
+        return gan.Tricks(c.label_smoothing, c.label_flip, noise, c.gp_weight)
 
     def lr_factor(self, step: int | None = None) -> float:
         """Learning-rate multiplier at G step ``step``: 1, then a linear decay to ``decay_floor``."""
@@ -449,7 +447,7 @@ class ModeCollapseLab:
             return {"d_loss": math.nan}
         if D.fourier is not None:
             D.fourier.set_progress(min(1.0, step / c.fourier_anneal_steps) if c.fourier_anneal_steps else 1.0)
-        return gan_training.discriminator_steps(self.generator, D, self.d_optimizer, self._real_batch, c.d_steps,
+        return gan.discriminator_steps(self.generator, D, self.d_optimizer, self._real_batch, c.d_steps,
                                                 c.loss, tricks, rng=self.rng, step=step)
 
     def _g_phase(self, tricks) -> dict:
@@ -465,24 +463,24 @@ class ModeCollapseLab:
             if lookahead:  # first-order: real D steps, the G step against the result, D restored
                 saved_d = {k: v.clone() for k, v in D.state_dict().items()}
                 saved_optimizer = copy.deepcopy(self.d_optimizer.state_dict())
-                gan_training.discriminator_steps(G, D, self.d_optimizer, self._real_batch, c.unrolled_steps, c.loss,
+                gan.discriminator_steps(G, D, self.d_optimizer, self._real_batch, c.unrolled_steps, c.loss,
                                                  tricks, rng=self.rng, step=step)
-            g_stats = gan_training.generator_step(G, D, self.g_optimizer, c.batch_size, c.loss, tricks,
+            g_stats = gan.generator_step(G, D, self.g_optimizer, c.batch_size, c.loss, tricks,
                                                   rng=self.rng, step=step, penalty=self._energy_term(),
                                                   adversarial_weight=c.gan_weight)
             if lookahead:
                 D.load_state_dict(saved_d)
                 self.d_optimizer.load_state_dict(saved_optimizer)
         if self.ema_generator is not None:
-            gan_training.update_average(self.ema_generator, G, c.ema)
+            gan.update_average(self.ema_generator, G, c.ema)
         return g_stats
 
     def _energy_only_step(self) -> dict:
         """One G update on ``energy_weight`` × energy distance alone (``gan_weight=0``); ``g_loss`` is that term."""
         G, optimizer = self.generator, self.g_optimizer
-        fake = G(gan_training.sample_latent(G, self.config.batch_size, self.rng))  # (B, 2), with G's graph
+        fake = G(gan.sample_latent(G, self.config.batch_size, self.rng))  # (B, 2), with G's graph
         energy = self._energy_term()(fake)
-        stats = gan_training.check_finite({"g_loss": energy.item(), "g_penalty": energy.item()}, self.step_count)
+        stats = gan.check_finite({"g_loss": energy.item(), "g_penalty": energy.item()}, self.step_count)
         optimizer.zero_grad(set_to_none=True)
         energy.backward()
         optimizer.step()
@@ -492,11 +490,11 @@ class ModeCollapseLab:
         """One G update against D unrolled ``unrolled_steps`` differentiable steps (``unrolled_parameters``)."""
         c, G, D = self.config, self.generator, self.discriminator
         saved_buffers = {name: value.clone() for name, value in D.named_buffers()}  # spectral norm's u, v
-        batches = ((self._real_batch(), gan_training.sample_latent(G, c.batch_size, self.rng))
+        batches = ((self._real_batch(), gan.sample_latent(G, c.batch_size, self.rng))
                    for _ in range(c.unrolled_steps))  # drawn lazily: real, noise, then the step's own draws
         params = unrolled_parameters(G, D, self.d_optimizer, batches, c.loss, tricks, rng=self.rng)
-        fake = G(gan_training.sample_latent(G, c.batch_size, self.rng))  # (B, 2)
-        logits = gan_training._judge(lambda x: functional_call(D, params, (x,)), fake, None, tricks, self.rng)
+        fake = G(gan.sample_latent(G, c.batch_size, self.rng))  # (B, 2)
+        logits = gan._judge(lambda x: functional_call(D, params, (x,)), fake, None, tricks, self.rng)
         g_loss = losses.get_loss(c.loss).generator_loss(None, logits.float())
         total = g_loss if c.gan_weight == 1 else c.gan_weight * g_loss
         values = {"g_loss": g_loss.item()}
@@ -504,7 +502,7 @@ class ModeCollapseLab:
         if energy is not None:
             extra = energy(fake)
             values["g_penalty"], total = extra.item(), total + extra
-        stats = gan_training.check_finite(values, self.step_count)
+        stats = gan.check_finite(values, self.step_count)
         self.g_optimizer.zero_grad(set_to_none=True)
         total.backward(inputs=list(G.parameters()))
         self.g_optimizer.step()
@@ -536,7 +534,7 @@ class ModeCollapseLab:
                 self.pending_d = self._d_phase(tricks)
                 return "d"
             g_stats = self._g_phase(tricks)
-        except gan_training.NaNLossError as err:
+        except gan.NaNLossError as err:
             self._pause(err)
             return ""
         self._finish_step({**self.pending_d, **g_stats})
@@ -568,7 +566,7 @@ class ModeCollapseLab:
             try:
                 d_stats = self.pending_d if self.pending_d is not None else self._d_phase(tricks)
                 stats = {**d_stats, **self._g_phase(tricks)}
-            except gan_training.NaNLossError as err:
+            except gan.NaNLossError as err:
                 self._pause(err)
                 raise StopIteration from err
             self._finish_step(stats)
@@ -576,7 +574,7 @@ class ModeCollapseLab:
             last.update(stats)
             return stats
 
-        gan_training.fit(one_step, n)
+        gan.fit(one_step, n)
         self.seconds += time.perf_counter() - start
         return {**last, "step": self.step_count, "paused_reason": self.paused_reason}
 
@@ -590,7 +588,7 @@ class ModeCollapseLab:
     def has_modes(self) -> bool:
         return self.distribution.modes is not None
 
-    def samples(self, n: int = metrics.SAMPLE_COUNT, seed: int | None = None) -> Tensor:
+    def samples(self, n: int = mode_metrics.SAMPLE_COUNT, seed: int | None = None) -> Tensor:
         """``n`` generated points in data units, shape (n, 2); ``seed`` fixes the noise (default: from the step)."""
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"number of samples must be a positive int, got {n!r}")
@@ -599,7 +597,7 @@ class ModeCollapseLab:
         with torch.no_grad():
             return self.sampler(z) * self.data_scale  # (n, Z) -> (n, 2)
 
-    def mode_report(self, n: int = metrics.SAMPLE_COUNT) -> tuple[dict, Tensor | None]:
+    def mode_report(self, n: int = mode_metrics.SAMPLE_COUNT) -> tuple[dict, Tensor | None]:
         """``metrics()`` and the per-mode counts of high-quality samples (K,) from the same ``n`` samples.
 
         Data without modes (a point cloud) gives ``None`` for every metric and for the counts."""
@@ -613,10 +611,10 @@ class ModeCollapseLab:
                     "reverse_kl": math.inf if self.has_modes else None}, empty
         if not self.has_modes:
             return {"modes": None, "high_quality": None, "reverse_kl": None}, None
-        return metrics.mode_report(points, self.distribution)
+        return mode_metrics.mode_report(points, self.distribution)
 
-    def metrics(self, n: int = metrics.SAMPLE_COUNT) -> dict:
-        """Mode metrics of ``n`` fresh samples: modes captured, % high quality, reverse KL (``metrics.py``)."""
+    def metrics(self, n: int = mode_metrics.SAMPLE_COUNT) -> dict:
+        """Mode metrics of ``n`` fresh samples: modes captured, % high quality, reverse KL (``mode_metrics.py``)."""
         return self.mode_report(n)[0]
 
     def record_metrics(self, row: dict | None = None) -> dict:

@@ -13,12 +13,12 @@ scatter plot) or on a Fashion-MNIST subset with small MLP models (when the point
   (c) ``generator_update="wrong-flag"``: the generator is "trained" through the combined model D(G(z)) with an
       optimizer over *all* its parameters and D's trainable flag switched off only after ``backward``: D's
       gradients exist by then, so ``optimizer.step()`` moves D towards calling fakes real. Fix: an optimizer over
-      G's parameters only and D frozen before the forward pass (``gan_training.frozen``, ``generator_step``).
+      G's parameters only and D frozen before the forward pass (``gan.frozen``, ``generator_step``).
   (d) a discriminator much stronger than G with the saturating minimax loss log(1 − D(G(z))): D's loss races to
       0 and the gradient reaching G, ∂/∂l log(1 − σ(l)) = −σ(l) → 0, vanishes: G stalls. Fix: the non-saturating
       loss (gradient −(1 − σ(l)) → −1 when D rejects). The danger is the combination: a strong D is fine with a
       loss built for it (TTUR in lesson 11, five critic steps in WGAN-GP, lesson 12).
-  (e) a learning rate far too high: the losses oscillate and then overflow; ``gan_training.check_finite`` stops the
+  (e) a learning rate far too high: the losses oscillate and then overflow; ``gan.check_finite`` stops the
       run with a ``NaNLossError`` naming the usual causes. Fix: Adam with 1e-4..2e-4 and β₁ = 0.5.
 """
 
@@ -31,7 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course import gan_training, losses, runtime
+from gan_course.core import runtime
+from gan_course.training import gan, losses
 from gan_course.data import fashion_mnist, toy2d
 from gan_course.models import toy_gan
 
@@ -172,7 +173,7 @@ def wrong_flag_generator_step(generator: nn.Module, discriminator: nn.Module, op
 
     ``optimizer`` holds G's *and* D's parameters, as one built over ``combined.parameters()`` does.
     """
-    z = gan_training.sample_latent(generator, batch_size, rng)
+    z = gan.sample_latent(generator, batch_size, rng)
     fake_logits = discriminator(generator(z))  # the combined model
     g_loss = generator_loss_toward_real_label(fake_logits)
     optimizer.zero_grad(set_to_none=True)
@@ -180,22 +181,22 @@ def wrong_flag_generator_step(generator: nn.Module, discriminator: nn.Module, op
     discriminator.requires_grad_(False)  # the flag, switched off too late
     optimizer.step()  # steps every parameter with a gradient: D is pushed to call fakes "real"
     discriminator.requires_grad_(True)
-    return gan_training.check_finite({"g_loss": g_loss.item()})
+    return gan.check_finite({"g_loss": g_loss.item()})
 
 
 def _generator_step(generator, discriminator, optimizer, config: ReproConfig, rng) -> dict[str, float]:
     if config.generator_update == "wrong-flag":
         return wrong_flag_generator_step(generator, discriminator, optimizer, config.batch_size, rng)
     if config.generator_target == "real":  # the correct step from the package
-        return gan_training.generator_step(generator, discriminator, optimizer, config.batch_size, config.loss,
+        return gan.generator_step(generator, discriminator, optimizer, config.batch_size, config.loss,
                                            rng=rng)
-    with gan_training.frozen(discriminator):  # mistake (a): correctly frozen, but the wrong target
-        fake_logits = discriminator(generator(gan_training.sample_latent(generator, config.batch_size, rng)))
+    with gan.frozen(discriminator):  # mistake (a): correctly frozen, but the wrong target
+        fake_logits = discriminator(generator(gan.sample_latent(generator, config.batch_size, rng)))
         g_loss = generator_loss_toward_fake_label(fake_logits)
         optimizer.zero_grad(set_to_none=True)
         g_loss.backward()
         optimizer.step()
-    return gan_training.check_finite({"g_loss": g_loss.item()})
+    return gan.check_finite({"g_loss": g_loss.item()})
 
 
 def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Callable[[int], torch.Tensor],
@@ -221,7 +222,7 @@ def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Cal
     run = ReproRun()
 
     def step(i: int) -> dict[str, float]:
-        d_stats = gan_training.discriminator_steps(generator, discriminator, d_optimizer,
+        d_stats = gan.discriminator_steps(generator, discriminator, d_optimizer,
                                                    lambda: sample_real(config.batch_size), config.d_steps,
                                                    config.loss, rng=rng, step=i)
         before = _parameter_vector(discriminator)
@@ -232,12 +233,12 @@ def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Cal
                 "fake_prob": torch.sigmoid(torch.tensor(d_stats["fake_logit"])).item()}
 
     try:
-        gan_training.fit(step, config.steps, history=run.history)
-    except gan_training.NaNLossError as err:
+        gan.fit(step, config.steps, history=run.history)
+    except gan.NaNLossError as err:
         run.error = str(err)
         return run
     with torch.no_grad(), runtime.evaluating(generator):
-        run.samples = generator(gan_training.sample_latent(generator, sample_count, rng))
+        run.samples = generator(gan.sample_latent(generator, sample_count, rng))
     return run
 
 

@@ -20,8 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course import gan_training, runtime
-from gan_course.losses import feature_matching_loss  # ‖E f(x) − E f(G(z))‖², lesson 13 calls it from here
+from gan_course.core import runtime
+from gan_course.training import gan
+from gan_course.training.losses import feature_matching_loss  # ‖E f(x) − E f(G(z))‖², lesson 13 calls it from here
 from gan_course.models import dcgan
 
 IMAGE_SIZE = 28
@@ -132,13 +133,13 @@ def train_supervised(labelled_images: torch.Tensor, labelled_labels: torch.Tenso
 
     def step(i: int) -> dict[str, float]:
         loss = F.cross_entropy(classifier(labelled_images), labelled_labels)
-        stats = gan_training.check_finite({"supervised_loss": loss.item()}, i)
+        stats = gan.check_finite({"supervised_loss": loss.item()}, i)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         return stats
 
-    history = gan_training.fit(step, config.steps)
+    history = gan.fit(step, config.steps)
     classifier.eval()
     return classifier, history
 
@@ -153,17 +154,17 @@ def semi_supervised_step(classifier: nn.Module, generator: nn.Module, d_optimize
         fake = generator(generator.sample_latent(batch_size, rng))
     supervised = F.cross_entropy(classifier(labelled_images), labelled_labels)
     unsupervised = unsupervised_discriminator_loss(classifier(unlabelled), classifier(fake))
-    stats = gan_training.check_finite({"supervised_loss": supervised.item(),
+    stats = gan.check_finite({"supervised_loss": supervised.item(),
                                        "unsupervised_loss": unsupervised.item()}, step)
     d_optimizer.zero_grad(set_to_none=True)
     (supervised + unsupervised_weight * unsupervised).backward()
     d_optimizer.step()
-    with gan_training.frozen(classifier):  # G's step must not move D
+    with gan.frozen(classifier):  # G's step must not move D
         fake = generator(generator.sample_latent(batch_size, rng))
         with torch.no_grad():
             real_features = classifier.features(unlabelled)
         g_loss = feature_matching_loss(real_features, classifier.features(fake))
-        stats["g_loss"] = gan_training.check_finite({"g_loss": g_loss.item()}, step)["g_loss"]
+        stats["g_loss"] = gan.check_finite({"g_loss": g_loss.item()}, step)["g_loss"]
         g_optimizer.zero_grad(set_to_none=True)
         g_loss.backward()
         g_optimizer.step()
@@ -192,7 +193,7 @@ def train_semi_supervised(labelled_images: torch.Tensor, labelled_labels: torch.
         return semi_supervised_step(classifier, generator, d_optimizer, g_optimizer, labelled_images,
                                     labelled_labels, unlabelled, config.unsupervised_weight, rng, i)
 
-    history = gan_training.fit(step, config.steps)
+    history = gan.fit(step, config.steps)
     classifier.eval()
     generator.eval()
     return classifier, generator, history

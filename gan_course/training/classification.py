@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,

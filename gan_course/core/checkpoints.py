@@ -25,7 +25,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 CHECKPOINT_ENV = "GAN_COURSE_CHECKPOINTS"
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "checkpoints"

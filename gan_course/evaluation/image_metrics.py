@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_course import checkpoints, runtime
+from gan_course.core import checkpoints, runtime
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (1, 28, 28)
@@ -206,7 +206,7 @@ def _fingerprint(classifier: nn.Module) -> str:
 
 def default_classifier() -> nn.Module:
     """The lesson-04 Fashion-MNIST classifier (trained on first use, then loaded from its checkpoint)."""
-    from gan_course.classifier import get_fashion_classifier  # imported late: it may train on first call
+    from gan_course.evaluation.judge import get_fashion_classifier  # imported late: it may train on first call
 
     model, _ = get_fashion_classifier(train_if_missing=True, progress=False)
     return model

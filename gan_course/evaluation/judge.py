@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from gan_course import checkpoints, classification, runtime
+from gan_course.core import checkpoints, runtime
+from gan_course.training import classification
 from gan_course.data import fashion_mnist
 from gan_course.models import cnn
 

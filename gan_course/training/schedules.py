@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 import math
 from dataclasses import dataclass, field
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 
 def warmup_factor(step: int, warmup_steps: int) -> float:
@@ -91,6 +91,24 @@ class WarmupExponential(WarmupStep):
     """Linear warm-up, then multiply by ``gamma`` every step: ``WarmupStep`` with ``step_size = 1``."""
     step_size: int = field(default=1, init=False)
     gamma: float = 0.99
+
+
+@dataclass(frozen=True)
+class LinearDecay:
+    """The GAN trainers' schedule (``GANConfig``: lessons 09–12, the lab, the Stacked-Fashion-MNIST benchmark):
+    linear warm-up over ``warmup_steps`` times a linear decay from 1 at ``decay_start`` to ``floor`` at
+    ``decay_start + decay_steps`` (``decay_steps = 0``: no decay). ``decay_start=0, decay_steps=T`` is the
+    "decay to 0 at the last step" of DCGAN-style runs: ``factor = 1 − step / T``."""
+    warmup_steps: int = 0
+    decay_start: int = 0
+    decay_steps: int = 0
+    floor: float = 0.0
+
+    def __call__(self, step: int) -> float:
+        warm = warmup_factor(step, self.warmup_steps) if self.warmup_steps else 1.0
+        if not self.decay_steps or step <= self.decay_start:
+            return warm
+        return warm * (1.0 - min(1.0, (step - self.decay_start) / self.decay_steps) * (1.0 - self.floor))
 
 
 SCHEDULES = {"cosine": WarmupCosine, "step": WarmupStep, "exponential": WarmupExponential}

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import torch
 
-from gan_course import lab, runtime
+from gan_course.core import runtime
+from gan_course.training import lab
 
 TARGETS = ("ring-8", "grid-25")
 FORMAT = 1

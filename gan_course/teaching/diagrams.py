@@ -14,7 +14,7 @@ import math
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from gan_course import conv_arithmetic, plotting, runtime
+from gan_course.core import conv_arithmetic, plotting, runtime
 from gan_course.data import toy_text
 from gan_course.models import dcgan
 
@@ -582,7 +582,7 @@ def gan_training_loop() -> Figure:
                    offset=(0.1, 0), ha="left")
         _text(ax, x0, 0.85, "red dashes: " + path_note, SMALL, ha="left", color=grad)
         _text(ax, x0, 0.5, update, SMALL, ha="left")
-    _text(ax, 0.2, 0.12, "every batch: one D step, then one G step (gan_training.discriminator_step, generator_step); "
+    _text(ax, 0.2, 0.12, "every batch: one D step, then one G step (gan.discriminator_step, generator_step); "
           "D(x) = σ(logit)", SMALL, ha="left")
     return fig
 

@@ -16,7 +16,7 @@ reproduces one line of it on the ring of eight Gaussians or on a Fashion-MNIST s
   (i) ``discriminator.trainable = False`` set once, then D "trained": in PyTorch the flag is read at backward
       time, so D's step silently changes nothing and G chases a random, fixed D. (In Keras the flag is read at
       ``compile``: the same line freezes D in a model compiled after it and not in one compiled before — the code
-      does not say which weights move.) Fix: freeze D only inside G's step (``gan_training.frozen``).
+      does not say which weights move.) Fix: freeze D only inside G's step (``gan.frozen``).
   (j) two separate loops, D for N steps then G for N steps: D learns against an untrained G, then G exploits a
       D that no longer changes. Fix: alternate D and G steps.
   (k) ``x_train[0:batch_size]`` on every step: D only ever sees the same few images, and G copies them.
@@ -33,9 +33,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course import gan_mistakes, gan_training, runtime
+from gan_course.core import runtime
+from gan_course.training import gan
+from gan_course.teaching import gan_mistakes
 from gan_course.models import toy_gan
-from gan_course.gan_mistakes import ReproConfig, ReproRun
+from gan_course.teaching.gan_mistakes import ReproConfig, ReproRun
 
 # the lowest value of BCE-with-logits(σ(l_real), 1) + BCE-with-logits(σ(l_fake), 0): σ(l) → 1 and σ(l) → 0
 DOUBLE_SIGMOID_FLOOR = F.softplus(torch.tensor(-1.0)).item() + math.log(2)
@@ -58,7 +60,7 @@ def _ring_sampler(seed: int):
 
 def _samples(generator: nn.Module, count: int, seed: int) -> torch.Tensor:
     with torch.no_grad(), runtime.evaluating(generator):
-        return generator(gan_training.sample_latent(generator, count, torch.Generator().manual_seed(seed + 7)))
+        return generator(gan.sample_latent(generator, count, torch.Generator().manual_seed(seed + 7)))
 
 
 def _ring_repro(fixed: bool, steps: int, seed: int, mistake) -> ReproRun:
@@ -92,7 +94,7 @@ def _joint_optimizer_mistake(generator: nn.Module, discriminator: nn.Module, sam
     run = ReproRun()
 
     def step(i: int) -> dict[str, float]:
-        fake = generator(gan_training.sample_latent(generator, 128, rng))
+        fake = generator(gan.sample_latent(generator, 128, rng))
         real_logits, fake_logits = discriminator(sample_real(128)), discriminator(fake)
         d_loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
                   + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
@@ -100,11 +102,11 @@ def _joint_optimizer_mistake(generator: nn.Module, discriminator: nn.Module, sam
         optimizer.zero_grad(set_to_none=True)
         (g_loss + d_loss).backward()  # every variable descends the *sum*: nobody plays against anybody
         optimizer.step()
-        gan_training.check_finite({"d_loss": d_loss.item(), "g_loss": g_loss.item()}, i)
+        gan.check_finite({"d_loss": d_loss.item(), "g_loss": g_loss.item()}, i)
         return {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "real_prob": torch.sigmoid(real_logits.mean()).item(),
                 "fake_prob": torch.sigmoid(fake_logits.mean()).item()}
 
-    gan_training.fit(step, steps, history=run.history)
+    gan.fit(step, steps, history=run.history)
     run.samples = _samples(generator, 1000, seed)
     return run
 
@@ -127,14 +129,14 @@ def train_on_batch_to_one(fixed: bool = False, steps: int = 300, limit: int = 20
     run = ReproRun()
 
     def step(i: int) -> dict[str, float]:
-        images = generator(gan_training.sample_latent(generator, 128, rng))
+        images = generator(gan.sample_latent(generator, 128, rng))
         loss = F.mse_loss(images, torch.ones_like(images))  # train_on_batch(noise, 1) with a squared error
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         return {"g_loss": loss.item(), "pixel_mean": images.mean().item()}
 
-    gan_training.fit(step, steps, history=run.history)
+    gan.fit(step, steps, history=run.history)
     run.samples = _samples(generator, 500, seed)
     return run
 
@@ -148,7 +150,7 @@ def _flag_left_off_mistake(generator: nn.Module, discriminator: nn.Module, sampl
 
     def step(i: int) -> dict[str, float]:
         before = gan_mistakes._parameter_vector(discriminator)
-        fake = generator(gan_training.sample_latent(generator, 128, rng))
+        fake = generator(gan.sample_latent(generator, 128, rng))
         real_logits, fake_logits = discriminator(sample_real(128)), discriminator(fake)
         d_loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
                   + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
@@ -156,12 +158,12 @@ def _flag_left_off_mistake(generator: nn.Module, discriminator: nn.Module, sampl
         d_loss.backward()  # no error: the loss still reaches G's parameters, but none of D's
         d_optimizer.step()  # D's parameters have no gradient: nothing moves
         d_change = (gan_mistakes._parameter_vector(discriminator) - before).norm().item()
-        g_stats = gan_training.generator_step(generator, discriminator, g_optimizer, 128, rng=rng, step=i)
+        g_stats = gan.generator_step(generator, discriminator, g_optimizer, 128, rng=rng, step=i)
         return {"d_loss": d_loss.item(), "g_loss": g_stats["g_loss"], "d_change_in_d_step": d_change,
                 "real_prob": torch.sigmoid(real_logits.mean()).item(),
                 "fake_prob": torch.sigmoid(fake_logits.mean()).item()}
 
-    gan_training.fit(step, steps, history=run.history)
+    gan.fit(step, steps, history=run.history)
     discriminator.requires_grad_(True)
     run.samples = _samples(generator, 1000, seed)
     return run
@@ -179,17 +181,17 @@ def _separate_loops_mistake(generator: nn.Module, discriminator: nn.Module, samp
     run = ReproRun()
 
     def d_only(i: int) -> dict[str, float]:
-        d_stats = gan_training.discriminator_step(generator, discriminator, d_optimizer, sample_real(128), rng=rng)
+        d_stats = gan.discriminator_step(generator, discriminator, d_optimizer, sample_real(128), rng=rng)
         return {"d_loss": d_stats["d_loss"], "fake_prob": torch.sigmoid(torch.tensor(d_stats["fake_logit"])).item()}
 
     def g_only(i: int) -> dict[str, float]:
-        g_stats = gan_training.generator_step(generator, discriminator, g_optimizer, 128, rng=rng)
+        g_stats = gan.generator_step(generator, discriminator, g_optimizer, 128, rng=rng)
         with torch.no_grad():
             fake_logit = discriminator(_samples(generator, 128, seed + i)).mean()
         return {"g_loss": g_stats["g_loss"], "fake_prob": torch.sigmoid(fake_logit).item()}
 
-    gan_training.fit(d_only, steps, history=run.history)  # loop 1: D only, against the untrained G
-    gan_training.fit(g_only, steps, history=run.history)  # loop 2: G only, against the D that loop 1 left behind
+    gan.fit(d_only, steps, history=run.history)  # loop 1: D only, against the untrained G
+    gan.fit(g_only, steps, history=run.history)  # loop 2: G only, against the D that loop 1 left behind
     run.samples = _samples(generator, 1000, seed)
     return run
 

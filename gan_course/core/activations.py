@@ -18,7 +18,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 LEAKY_SLOPE = 0.2  # the slope of every GAN discriminator in this course, after DCGAN; nn.LeakyReLU defaults to 0.01
 ELU_ALPHA = 1.0  # nn.ELU's default alpha

@@ -17,7 +17,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 MOMENTUM = 0.9
 ADAMW_WEIGHT_DECAY = 0.01

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from gan_course import runtime
+from gan_course.core import runtime
 
 
 def effective_kernel(kernel: int, dilation: int = 1) -> int:
