@@ -273,6 +273,8 @@ class GANConfig:
     g_lr: float = 2e-4
     d_lr: float | None = None  # None: same as g_lr; d_lr > g_lr is TTUR (Heusel et al., 2017)
     betas: tuple[float, float] = (0.5, 0.999)  # Adam's (β1, β2): the DCGAN recipe
+    g_optimizer: str = "adam"  # a key of OPTIMIZERS (make_optimizer): adam, rmsprop or sgd
+    d_optimizer: str = "adam"
     d_steps: int = 1  # discriminator updates per generator update
     label_smoothing: float = 0.0  # one-sided: real target 1 − s (Tricks)
     label_flip: float = 0.0  # fraction of swapped real/fake roles in the D step
@@ -292,6 +294,8 @@ class GANConfig:
         object.__setattr__(self, "betas", tuple(self.betas))
         losses.get_loss(self.loss)
         runtime.lookup(("auto", *PRECISIONS), self.precision, "precision")
+        for name in ("g_optimizer", "d_optimizer"):
+            runtime.lookup(OPTIMIZERS, getattr(self, name), name)
         runtime.check_positive(steps=self.steps, batch_size=self.batch_size, d_steps=self.d_steps)
         for name in ("warmup_steps", "decay_start", "decay_steps", "seed"):
             runtime.check_int(name, getattr(self, name), minimum=0)
@@ -344,6 +348,8 @@ class GANConfig:
         for old, new in (("lr_generator", "g_lr"), ("lr_discriminator", "d_lr"), ("lr", "g_lr")):
             if old in values:
                 values[new] = values.pop(old)
+        if "optimizer" in values:  # one optimizer for both players
+            values["g_optimizer"] = values["d_optimizer"] = values.pop("optimizer")
         if "beta1" in values or "beta2" in values:
             values["betas"] = (values.pop("beta1", 0.5), values.pop("beta2", 0.999))
         values.update(values.pop("tricks", None) or {})
@@ -376,16 +382,17 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real: Calla
               callback: Callable[[int, dict], None] | None = None) -> dict[str, list[float]]:
     """Alternate ``d_steps`` D updates and one G update for ``config.steps`` G steps; return the loss history.
 
-    ``sample_real(n)`` returns a real batch. An optimizer given as ``None`` is Adam at ``config.g_lr`` /
+    ``sample_real(n)`` returns a real batch. An optimizer given as ``None`` is ``config.g_optimizer`` at ``config.g_lr`` /
     ``config.discriminator_lr`` with ``config.betas``; ``config.schedule`` scales both learning rates every step.
     ``callback(step, history)`` runs after every G step (drawing, checkpoints); it may raise ``StopIteration`` to
     end training early.
     """
     if config.ema:
         raise ValueError(f"train_gan keeps no moving average of G (ema={config.ema!r}); image_gan's runs do")
-    g_optimizer = g_optimizer or make_optimizer("adam", generator.parameters(), config.g_lr, config.betas)
-    d_optimizer = d_optimizer or make_optimizer("adam", discriminator.parameters(), config.discriminator_lr,
+    g_optimizer = g_optimizer or make_optimizer(config.g_optimizer, generator.parameters(), config.g_lr,
                                                 config.betas)
+    d_optimizer = d_optimizer or make_optimizer(config.d_optimizer, discriminator.parameters(),
+                                                config.discriminator_lr, config.betas)
     base_lrs = [[group["lr"] for group in opt.param_groups] for opt in (g_optimizer, d_optimizer)]
     schedule, scheduled = config.schedule, bool(config.warmup_steps or config.decay_steps)
     precision = resolve_precision(config.precision, next(generator.parameters()).device)
