@@ -5,6 +5,7 @@ import torch
 
 from gan_course.training import gan
 from gan_course.models import conditional
+from gan_course.training import conditional as training
 
 
 def test_shapes_and_label_checks():
@@ -48,11 +49,11 @@ def test_generator_output_depends_on_the_label():
 
 
 def test_class_rows_and_generate():
-    torch.testing.assert_close(conditional.class_rows(3, 2), torch.tensor([0, 0, 1, 1, 2, 2]))
+    torch.testing.assert_close(training.class_rows(3, 2), torch.tensor([0, 0, 1, 1, 2, 2]))
     torch.manual_seed(0)
     generator = conditional.ConditionalGenerator(latent_dim=16, base_channels=8)
-    first = conditional.generate(generator, conditional.class_rows(10, 2), seed=3)
-    again = conditional.generate(generator, conditional.class_rows(10, 2), seed=3)
+    first = training.generate(generator, training.class_rows(10, 2), seed=3)
+    again = training.generate(generator, training.class_rows(10, 2), seed=3)
     assert first.shape == (20, 1, 28, 28) and generator.training
     torch.testing.assert_close(first, again)
 
@@ -76,12 +77,19 @@ def test_short_training_learns_the_label_on_a_two_class_toy():
     images = torch.where(labels.view(-1, 1, 1, 1) == 1, 0.8, -0.8) + 0.05 * torch.randn(256, 1, 28, 28)
     generator = conditional.ConditionalGenerator(latent_dim=8, num_classes=2, base_channels=8)
     discriminator = conditional.ProjectionDiscriminator(num_classes=2, base_channels=8)
-    config = conditional.ConditionalGANConfig(steps=60, batch_size=32, lr_generator=1e-3, lr_discriminator=1e-3)
-    history = conditional.train_conditional_gan(generator, discriminator, images, labels, config)
+    config = training.ConditionalGANConfig(steps=60, batch_size=32, g_lr=1e-3)
+    history = training.train_conditional_gan(generator, discriminator, images, labels, config)
     assert len(history["d_loss"]) == 60
-    dark = conditional.generate(generator, torch.zeros(64, dtype=torch.long)).mean()
-    bright = conditional.generate(generator, torch.ones(64, dtype=torch.long)).mean()
+    dark = training.generate(generator, torch.zeros(64, dtype=torch.long)).mean()
+    bright = training.generate(generator, torch.ones(64, dtype=torch.long)).mean()
     assert bright - dark > 0.5, (dark.item(), bright.item())
+
+
+def test_config_is_a_gan_config():
+    config = training.ConditionalGANConfig.from_dict({"lr_generator": 1e-3, "lr_discriminator": 4e-3})
+    assert (config.g_lr, config.discriminator_lr, config.loss, config.steps) == (1e-3, 4e-3, "hinge", 2000)
+    with pytest.raises(ValueError, match="does not use d_steps"):
+        training.ConditionalGANConfig(d_steps=2)
 
 
 def test_concat_discriminator_sees_the_label_as_input_planes():
@@ -102,8 +110,8 @@ def test_concat_discriminator_trains_with_the_labels_path():
     images = torch.where(labels.view(-1, 1, 1, 1) == 1, 0.8, -0.8) + 0.05 * torch.randn(256, 1, 28, 28)
     generator = conditional.ConditionalGenerator(latent_dim=8, num_classes=2, base_channels=8)
     discriminator = conditional.ConcatDiscriminator(num_classes=2, base_channels=8)
-    config = conditional.ConditionalGANConfig(steps=60, batch_size=32, lr_generator=1e-3, lr_discriminator=1e-3)
-    conditional.train_conditional_gan(generator, discriminator, images, labels, config)
-    dark = conditional.generate(generator, torch.zeros(64, dtype=torch.long)).mean()
-    bright = conditional.generate(generator, torch.ones(64, dtype=torch.long)).mean()
+    config = training.ConditionalGANConfig(steps=60, batch_size=32, g_lr=1e-3)
+    training.train_conditional_gan(generator, discriminator, images, labels, config)
+    dark = training.generate(generator, torch.zeros(64, dtype=torch.long)).mean()
+    bright = training.generate(generator, torch.ones(64, dtype=torch.long)).mean()
     assert bright - dark > 0.5, (dark.item(), bright.item())

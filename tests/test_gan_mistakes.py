@@ -5,6 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from gan_course.training import gan, losses
+from gan_course.evaluation import symptoms
+from gan_course.models import toy_gan
 from gan_course.teaching import gan_mistakes
 
 TOY_STEPS = 80
@@ -25,8 +27,8 @@ def test_generator_trained_toward_fake_looks_fake_and_the_fix_does_not():
     right = gan_mistakes.generator_toward_fake_label(fixed=True, steps=TOY_STEPS)
     assert wrong.last("fake_prob", 10) < 0.05, "G pushed toward the fake label should make D(G(z)) -> 0"
     assert right.last("fake_prob", 10) > 0.2
-    wrong_distance = gan_mistakes.ring_distance(wrong.samples)["mean_distance"]
-    right_distance = gan_mistakes.ring_distance(right.samples)["mean_distance"]
+    wrong_distance = symptoms.distance_to_modes(wrong.samples)["mean_distance"]
+    right_distance = symptoms.distance_to_modes(right.samples)["mean_distance"]
     assert wrong_distance > 2.0 and right_distance < 1.0, (wrong_distance, right_distance)
 
 
@@ -61,8 +63,8 @@ def test_wrong_flag_training_drifts_d_and_breaks_training():
     assert wrong.last("d_change_in_g_step") > 1e-2
     assert max(right.history["d_change_in_g_step"]) == 0.0
     assert wrong.last("fake_prob", 10) > 0.6, "D, trained to call fakes real in the G step, trusts them"
-    assert (gan_mistakes.ring_distance(wrong.samples)["mean_distance"]
-            > 2 * gan_mistakes.ring_distance(right.samples)["mean_distance"])
+    assert (symptoms.distance_to_modes(wrong.samples)["mean_distance"]
+            > 2 * symptoms.distance_to_modes(right.samples)["mean_distance"])
 
 
 def test_overpowered_discriminator_starves_the_generator():
@@ -87,27 +89,41 @@ def test_high_learning_rate_oscillates_then_is_caught_by_the_nan_guard():
     shaky = gan_mistakes.learning_rate_too_high(0.3, steps=TOY_STEPS)
     blown = gan_mistakes.learning_rate_too_high(5.0, steps=TOY_STEPS, optimizer="sgd")
     assert calm.error is None and shaky.error is None
-    assert gan_mistakes.loss_jitter(shaky.history["d_loss"]) > 10 * gan_mistakes.loss_jitter(calm.history["d_loss"])
+    assert symptoms.loss_jitter(shaky.history["d_loss"]) > 10 * symptoms.loss_jitter(calm.history["d_loss"])
     assert blown.error is not None and "became nan" in blown.error and "learning rate" in blown.error
     assert blown.samples is None and len(blown.history.get("d_loss", [])) < TOY_STEPS
 
 
 def test_loss_jitter_and_pixel_report_on_hand_made_inputs():
-    assert gan_mistakes.loss_jitter([1.0, 3.0, 2.0]) == pytest.approx(1.5)
+    assert symptoms.loss_jitter([1.0, 3.0, 2.0]) == pytest.approx(1.5)
     real = torch.full((2, 1, 28, 28), -1.0)
     fake = torch.zeros(2, 1, 28, 28)
-    report = gan_mistakes.pixel_report(fake, real)
+    report = symptoms.pixel_report(fake, real)
     assert report["exactly_zero"] == 1.0 and report["real_below_zero"] == 1.0 and report["fake_below_zero"] == 0.0
     assert report["background_gap"] == pytest.approx(1.0) and report["mean_gap"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="loss_jitter"):
-        gan_mistakes.loss_jitter([1.0])
+        symptoms.loss_jitter([1.0])
 
 
 def test_config_rejects_unknown_choices():
     with pytest.raises(ValueError, match="generator_target"):
         gan_mistakes.ReproConfig(generator_target="maybe")
     with pytest.raises(ValueError, match="output activation"):
-        gan_mistakes.ImageMLPGenerator(output_activation="softmax")
+        toy_gan.ImageMLPGenerator(output_activation="softmax")
     with pytest.raises(ValueError, match=r"\(B, 32\)"):
-        gan_mistakes.ImageMLPGenerator()(torch.zeros(3, 7))
+        toy_gan.ImageMLPGenerator()(torch.zeros(3, 7))
     assert F.relu(torch.tensor(-1.0)) == 0  # the ReLU output of mistake (b) clips here
+
+
+def test_repro_config_is_a_gan_config():
+    """Old saved names load; a shared field train_repro does not read is refused; the optimizer is gan's."""
+    config = gan_mistakes.ReproConfig.from_dict({"lr_generator": 1e-3, "lr_discriminator": 2e-3, "optimizer": "sgd"})
+    assert (config.g_lr, config.discriminator_lr, config.g_optimizer, config.d_optimizer) == (1e-3, 2e-3, "sgd", "sgd")
+    with pytest.raises(ValueError, match="does not use ema"):
+        gan_mistakes.ReproConfig(ema=0.9)
+    assert gan_mistakes.ReproConfig(g_lr=1e-3).discriminator_lr == 1e-3
+
+
+def test_distance_to_modes_uses_an_absolute_radius():
+    near = symptoms.distance_to_modes(torch.tensor([[1.0, 0.0], [1.05, 0.0], [5.0, 5.0]]))  # 0.05 = 5σ: still in
+    assert near["high_quality"] == pytest.approx(2 / 3) and near["modes"] == 1

@@ -5,6 +5,8 @@ import math
 import pytest
 import torch
 
+from gan_course.evaluation import symptoms
+from gan_course.models import toy_gan
 from gan_course.teaching import gan_mistakes, notes_audit
 
 TOY_STEPS = 120
@@ -24,7 +26,7 @@ def test_double_sigmoid_has_a_loss_floor_and_the_fix_goes_below_it():
 def test_sigmoid_output_wrapper_returns_probabilities():
     _, discriminator = gan_mistakes.toy_models(0)
     x = torch.randn(5, 2)
-    torch.testing.assert_close(notes_audit.SigmoidOutput(discriminator)(x), torch.sigmoid(discriminator(x)))
+    torch.testing.assert_close(toy_gan.SigmoidOutput(discriminator)(x), torch.sigmoid(discriminator(x)))
 
 
 def test_joint_optimizer_pins_d_of_fakes_near_one_half():
@@ -57,9 +59,9 @@ def test_same_batch_returns_the_fixed_batch_and_the_data():
     assert first.shape == (64, 1, 28, 28) and images.shape == (500, 1, 28, 28)
     torch.testing.assert_close(first, images[:64])
     assert 0 <= verdict["d_on_first"] <= 1 and 0 <= verdict["d_on_others"] <= 1
-    assert notes_audit.nearest_distance(first, first) == pytest.approx(0.0, abs=1e-3)  # cdist is not exact
-    assert notes_audit.mean_image_gap(first, first) == pytest.approx(0.0, abs=1e-6)
-    assert notes_audit.mean_image_gap(torch.zeros(2, 1, 2, 2), torch.ones(3, 1, 2, 2)) == pytest.approx(1.0)
+    assert symptoms.nearest_distance(first, first) == pytest.approx(0.0, abs=1e-3)  # cdist is not exact
+    assert symptoms.mean_image_gap(first, first) == pytest.approx(0.0, abs=1e-6)
+    assert symptoms.mean_image_gap(torch.zeros(2, 1, 2, 2), torch.ones(3, 1, 2, 2)) == pytest.approx(1.0)
 
 
 def test_clipped_optimizer_clips_before_stepping():
@@ -76,7 +78,7 @@ def test_gradient_clipping_run_and_noise_and_mixture():
     assert run.samples.shape == (1000, 2)
     stats = notes_audit.discriminator_confidence(0.0, steps=30)
     assert 0 <= stats["fake_prob"] <= 1 and stats["saturating_grad"] >= 0
-    layer = notes_audit.GaussianNoise(1.0)
+    layer = toy_gan.GaussianNoise(1.0)
     x = torch.zeros(4, 3)
     assert torch.equal(layer.eval()(x), x) and not torch.equal(layer.train()(x), x)
     mixture_run, shares = notes_audit.mixture_of_generators(components=4, steps=30)
@@ -85,7 +87,7 @@ def test_gradient_clipping_run_and_noise_and_mixture():
 
 
 def test_mixture_of_generators_routes_each_sample_to_its_generator():
-    mixture = notes_audit.MixtureOfGenerators(components=3)
+    mixture = toy_gan.MixtureOfGenerators(components=3)
     z = mixture.sample_latent(6, torch.Generator().manual_seed(0))
     code, noise = z[:, :3].argmax(dim=1), z[:, 3:]
     expected = torch.stack([mixture.generators[int(k)](noise[i:i + 1])[0] for i, k in enumerate(code)])

@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from gan_course.models import semi_supervised as models
 from gan_course.training import semi_supervised
 
 
@@ -41,13 +42,17 @@ def test_select_labelled_takes_per_class_examples():
 
 
 def test_classifier_shapes_and_checks():
-    model = semi_supervised.SemiSupervisedDiscriminator(base_channels=8).eval()
+    model = models.SemiSupervisedDiscriminator(base_channels=8).eval()
     x = torch.randn(3, 1, 28, 28)
     assert model(x).shape == (3, 10) and model.features(x).shape == (3, 128)
     with pytest.raises(ValueError, match=r"\(B, 1, 28, 28\)"):
         model(torch.randn(3, 28, 28))
     with pytest.raises(ValueError, match="unsupervised_weight"):
         semi_supervised.SemiSupervisedConfig(unsupervised_weight=-1.0)
+    with pytest.raises(ValueError, match="does not use loss"):
+        semi_supervised.SemiSupervisedConfig(loss="hinge")
+    config = semi_supervised.SemiSupervisedConfig.from_dict({"lr": 1e-3, "latent_dim": 8})
+    assert (config.g_lr, config.discriminator_lr, config.latent_dim) == (1e-3, 1e-3, 8)
 
 
 def _toy_problem(count=400, seed=0):
@@ -64,7 +69,7 @@ def _toy_problem(count=400, seed=0):
 def test_both_trainers_learn_a_separable_toy_and_keep_the_labelled_set():
     images, labels = _toy_problem()
     index = semi_supervised.select_labelled(labels[:200], per_class=2)
-    config = semi_supervised.SemiSupervisedConfig(steps=25, batch_size=16, base_channels=8, lr=1e-3)
+    config = semi_supervised.SemiSupervisedConfig(steps=25, batch_size=16, base_channels=8, g_lr=1e-3)
     baseline, history = semi_supervised.train_supervised(images[index], labels[index], config)
     classifier, generator, ssl_history = semi_supervised.train_semi_supervised(
         images[index], labels[index], images[:200], config)
@@ -90,8 +95,8 @@ def test_semi_supervised_step_is_the_training_loop_body():
     classifier = semi_supervised._classifier(config)  # seeds with config.seed, as the loop does
     generator = dcgan.DCGANGenerator(config.latent_dim, config.base_channels)
     rng = torch.Generator().manual_seed(config.seed)
-    d_optimizer = torch.optim.Adam(classifier.parameters(), lr=config.lr, betas=(0.5, 0.999))
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    d_optimizer = torch.optim.Adam(classifier.parameters(), lr=config.g_lr, betas=config.betas)
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=config.betas)
     unlabelled = images[torch.randint(len(images), (8,), generator=rng)]
     stats = semi_supervised.semi_supervised_step(classifier, generator, d_optimizer, g_optimizer, images[:20],
                                                  labels[:20], unlabelled, 1.0, rng)

@@ -7,6 +7,8 @@ encoder blocks from ``transformer.py`` in which every token sees every other tok
 * masked language modelling (MLM): dense -> GELU -> LayerNorm -> a decoder onto the vocabulary whose weight is,
   by default, tied to the token embedding (``tie_weights``), as in the original;
 * next-sentence prediction (NSP): the ``[CLS]`` state through a tanh "pooler" then a 2-way classifier.
+
+The pre-training loss and the accuracies are in ``training.sequence``.
 """
 
 from __future__ import annotations
@@ -14,10 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from gan_course.core import runtime
 from gan_course.models import transformer
 
 IGNORE_INDEX = -100  # MLM labels at positions that were not selected
@@ -78,43 +78,3 @@ class ToyBert(nn.Module):
         mlm_logits = self.mlm_decoder(self.mlm_transform(hidden))  # (B, T, D) -> (B, T, V)
         nsp_logits = self.nsp_head(self.pooler(hidden[:, 0]))  # [CLS] is position 0: (B, D) -> (B, 2)
         return BertOutput(mlm_logits, nsp_logits, maps)
-
-
-def pretraining_losses(output: BertOutput, mlm_labels: torch.Tensor, nsp_labels: torch.Tensor
-                       ) -> dict[str, torch.Tensor]:
-    """``loss = CE_MLM (over selected positions only) + CE_NSP``; returns the three as tensors."""
-    if mlm_labels.shape != output.mlm_logits.shape[:2]:
-        raise ValueError(f"mlm_labels must be (B, T) = {tuple(output.mlm_logits.shape[:2])}, "
-                         f"got {tuple(mlm_labels.shape)}")
-    if nsp_labels.shape != output.nsp_logits.shape[:1]:
-        raise ValueError(f"nsp_labels must be (B,) = {tuple(output.nsp_logits.shape[:1])}, "
-                         f"got {tuple(nsp_labels.shape)}")
-    mlm = F.cross_entropy(output.mlm_logits.flatten(0, 1), mlm_labels.flatten(), ignore_index=IGNORE_INDEX)
-    nsp = F.cross_entropy(output.nsp_logits, nsp_labels)
-    return {"loss": mlm + nsp, "mlm": mlm, "nsp": nsp}
-
-
-@torch.no_grad()
-def evaluate(model: ToyBert, batch: dict[str, torch.Tensor], mlm_inputs: torch.Tensor, mlm_labels: torch.Tensor,
-             baseline_token: int) -> dict[str, float]:
-    """Accuracies of a pre-trained model, in eval mode.
-
-    ``mlm_accuracy``: argmax of the MLM logits on ``mlm_inputs`` at the selected positions (labels ≠ -100);
-    ``unigram_accuracy``: always answering ``baseline_token`` (the most frequent word) at the same positions;
-    ``nsp_accuracy``: argmax of the NSP logits on the clean (unmasked) pairs ``batch["tokens"]``.
-    """
-    if mlm_inputs.shape != batch["tokens"].shape or mlm_labels.shape != batch["tokens"].shape:
-        raise ValueError(f"mlm_inputs {tuple(mlm_inputs.shape)} and mlm_labels {tuple(mlm_labels.shape)} must "
-                         f"match batch['tokens'] {tuple(batch['tokens'].shape)}")
-    selected = mlm_labels != IGNORE_INDEX
-    if not selected.any():
-        raise ValueError("no position is selected in mlm_labels; nothing to evaluate")
-    with runtime.evaluating(model):
-        masked = model(mlm_inputs, batch["segments"], batch["padding_mask"])
-        clean = model(batch["tokens"], batch["segments"], batch["padding_mask"])
-    targets = mlm_labels[selected]
-    return {
-        "mlm_accuracy": (masked.mlm_logits[selected].argmax(-1) == targets).float().mean().item(),
-        "unigram_accuracy": (targets == baseline_token).float().mean().item(),
-        "nsp_accuracy": (clean.nsp_logits.argmax(-1) == batch["nsp_labels"]).float().mean().item(),
-    }

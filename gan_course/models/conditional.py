@@ -12,19 +12,15 @@ Shapes (C = ``base_channels``, K = ``num_classes``)::
     discriminator:  x (B, C_in, 28, 28) -> φ(x) (B, 2C·49) ; logit = ψ(φ) + Σ e(y)·φ -> (B,)
     concatenation:  [x ; one-hot(y) planes] (B, C_in + K, 28, 28) -> DCGAN discriminator -> (B,)   (the baseline)
 
-``train_conditional_gan`` is the short loop lesson 13 runs: ``training.gan``'s step functions with ``labels=``.
+The training loop and ``class_rows`` / ``generate`` are in ``training.conditional``.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
 
 from gan_course.core import runtime
-from gan_course.training import gan, losses
 from gan_course.models import dcgan
 
 IMAGE_SIZE = dcgan.IMAGE_SIZE
@@ -112,66 +108,3 @@ class ConcatDiscriminator(nn.Module):
         planes = nn.functional.one_hot(labels, self.num_classes).to(x.dtype)  # (B,) -> (B, K)
         planes = planes[:, :, None, None].expand(-1, -1, IMAGE_SIZE, IMAGE_SIZE)  # -> (B, K, 28, 28)
         return self.body(torch.cat([x, planes], dim=1))  # (B, C_in + K, 28, 28) -> (B,)
-
-
-def class_rows(num_classes: int = 10, per_class: int = 8) -> torch.Tensor:
-    """Labels for a grid with one row per class: [0]*per_class + [1]*per_class + ... shape (K·per_class,)."""
-    runtime.check_positive(num_classes=num_classes, per_class=per_class)
-    return torch.arange(num_classes).repeat_interleave(per_class)
-
-
-@dataclass
-class ConditionalGANConfig:
-    """One conditional-GAN run: hinge loss with a spectrally normalised projection D (Miyato & Koyama, 2018)."""
-    steps: int = 2000
-    batch_size: int = 64
-    lr_generator: float = 2e-4
-    lr_discriminator: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    loss: str = "hinge"  # a key of losses.GAN_LOSSES
-    seed: int = 0
-
-    def __post_init__(self):
-        losses.get_loss(self.loss)
-        for name in ("steps", "batch_size"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
-
-
-def train_conditional_gan(generator: nn.Module, discriminator: nn.Module, images: torch.Tensor,
-                          labels: torch.Tensor, config: ConditionalGANConfig,
-                          callback: Callable[[int, dict], None] | None = None) -> dict[str, list[float]]:
-    """Alternate ``training.gan`` D and G steps with ``labels=``; return the per-step history.
-
-    D sees real images with their own labels and fakes generated for those same labels; G's step draws labels
-    uniformly, so every class gets trained.
-    """
-    if images.ndim != 4 or labels.shape != (images.shape[0],):
-        raise ValueError(f"images (N, C, 28, 28) and labels (N,) expected, got {tuple(images.shape)} and "
-                         f"{tuple(labels.shape)}")
-    rng = torch.Generator().manual_seed(config.seed)
-    runtime.seed_everything(config.seed)
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.lr_generator, betas=config.betas)
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.lr_discriminator, betas=config.betas)
-    generator.train()
-    discriminator.train()
-
-    def step(i: int) -> dict[str, float]:
-        index = torch.randint(images.shape[0], (config.batch_size,), generator=rng)
-        d_stats = gan.discriminator_step(generator, discriminator, d_optimizer, images[index], config.loss,
-                                                  labels=labels[index], rng=rng, step=i)
-        fake_labels = torch.randint(generator.num_classes, (config.batch_size,), generator=rng)
-        g_stats = gan.generator_step(generator, discriminator, g_optimizer, config.batch_size, config.loss,
-                                              labels=fake_labels, rng=rng, step=i)
-        return {**d_stats, **g_stats}
-
-    callbacks = () if callback is None else (lambda i, stats, history: callback(i, history),)
-    return gan.fit(step, config.steps, callbacks=callbacks)
-
-
-@torch.no_grad()
-def generate(generator: nn.Module, labels: torch.Tensor, seed: int = 0) -> torch.Tensor:
-    """Images for the given labels (B,) from a seeded noise stream, with G in eval mode: (B, C, 28, 28)."""
-    with runtime.evaluating(generator):
-        z = generator.sample_latent(labels.shape[0], torch.Generator().manual_seed(seed))
-        return generator(z, labels)

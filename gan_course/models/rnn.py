@@ -4,7 +4,8 @@
 ``nn.RNN`` so a lesson can check it gives the same outputs and gradients. ``lstm_step`` spells out one step of the
 LSTM (Hochreiter & Schmidhuber, 1997; forget gate from Gers et al., 2000) in ``nn.LSTMCell``'s gate order.
 ``SequenceClassifier`` puts an ``nn.RNN`` or ``nn.LSTM`` under a linear head for the memory tasks of
-``gan_course.data.sequences``; ``state_gradient_norms`` measures ``‖∂L/∂h_t‖`` for every step t. Lesson 05.
+``gan_course.data.sequences``; ``state_gradient_norms`` measures ``‖∂L/∂h_t‖`` for every step t. Lesson 05 (its trainer:
+``training.sequence.train_sequence_classifier``).
 """
 
 from __future__ import annotations
@@ -145,25 +146,3 @@ def state_gradient_norms(loss: torch.Tensor, states: list) -> torch.Tensor:
     """
     grads = torch.autograd.grad(loss, states, retain_graph=True, allow_unused=True)
     return torch.stack([g.norm() if g is not None else loss.new_zeros(()) for g in grads])
-
-
-def train_sequence_classifier(model: SequenceClassifier, sample, steps: int, batch_size: int = 64, lr: float = 1e-2,
-                              max_grad_norm: float = 1.0, generator: torch.Generator | None = None) -> list:
-    """Adam on cross-entropy with gradient clipping; ``sample(batch_size, generator)`` draws fresh
-    ``(inputs (B, T, D), labels (B,))`` every step. Returns the loss of every step."""
-    runtime.check_positive(steps=steps, batch_size=batch_size)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = []
-    model.train()
-    for step in range(steps):
-        inputs, labels = sample(batch_size, generator)
-        loss = nn.functional.cross_entropy(model(inputs), labels)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"the loss became {loss.item()} at step {step}; lower lr (now {lr})")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)  # rescale if ‖g‖ > max_grad_norm
-        optimizer.step()
-        losses.append(loss.item())
-    model.eval()
-    return losses

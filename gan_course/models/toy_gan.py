@@ -14,10 +14,13 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from gan_course.core import runtime
 
+OUTPUT_ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "linear": nn.Identity}
+IMAGE_SIDE = 28
 HIDDEN_ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "elu": nn.ELU}
 
 
@@ -139,3 +142,80 @@ class MLPDiscriminator(nn.Module):
             x = self.fourier(x)  # (B, D) -> (B, D + 2F)
         packed = x.reshape(x.shape[0] // self.pack, -1)  # (B, P) -> (B/pack, pack*P)
         return self.net(packed).squeeze(1)  # (B/pack, 1) -> (B/pack,)
+
+
+# ---------------------------------------------------- image MLPs and the notes' D variants (lesson 14's repros)
+class ImageMLPGenerator(nn.Module):
+    """z (B, Z) → MLP → image (B, 1, 28, 28) through a chosen output activation (tanh, relu, sigmoid, linear)."""
+
+    def __init__(self, latent_dim: int = 32, width: int = 128, output_activation: str = "tanh"):
+        super().__init__()
+        activation = runtime.lookup(OUTPUT_ACTIVATIONS, output_activation, "output activation")
+        self.latent_dim, self.output_activation = latent_dim, output_activation
+        self.net = nn.Sequential(nn.Linear(latent_dim, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
+                                 nn.Linear(width, IMAGE_SIDE * IMAGE_SIDE), activation())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"ImageMLPGenerator expects z of shape (B, {self.latent_dim}), got {tuple(z.shape)}")
+        return self.net(z).view(-1, 1, IMAGE_SIDE, IMAGE_SIDE)  # (B, 784) -> (B, 1, 28, 28)
+
+
+class ImageMLPDiscriminator(nn.Module):
+    """Image (B, 1, 28, 28) → flatten → MLP with LeakyReLU → logits (B,)."""
+
+    def __init__(self, width: int = 128):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(IMAGE_SIDE * IMAGE_SIDE, width), nn.LeakyReLU(0.2),
+                                 nn.Linear(width, width), nn.LeakyReLU(0.2), nn.Linear(width, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or tuple(x.shape[1:]) != (1, IMAGE_SIDE, IMAGE_SIDE):
+            raise ValueError(f"ImageMLPDiscriminator expects (B, 1, 28, 28), got {tuple(x.shape)}")
+        return self.net(x).squeeze(1)  # (B, 1) -> (B,)
+
+
+class SigmoidOutput(nn.Module):
+    """Wraps a discriminator so that it returns probabilities σ(l) instead of logits l (the notes' D)."""
+
+    def __init__(self, discriminator: nn.Module):
+        super().__init__()
+        self.discriminator = discriminator
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.discriminator(x))  # (B,) logits -> (B,) probabilities in (0, 1)
+
+
+class GaussianNoise(nn.Module):
+    """Adds N(0, σ²) noise to its input while training (identity in eval mode): noise in D's hidden layers."""
+
+    def __init__(self, sigma: float):
+        super().__init__()
+        runtime.check_number("sigma", sigma)
+        self.sigma = sigma
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return h + self.sigma * torch.randn_like(h) if self.training and self.sigma > 0 else h
+
+
+class MixtureOfGenerators(nn.Module):
+    """K separate MLP generators; each sample picks one uniformly: z = [one-hot code (K) | noise (Z)]."""
+
+    def __init__(self, components: int = 8, latent_dim: int = 2, width: int = 64):
+        super().__init__()
+        runtime.check_int("components", components, minimum=2)
+        self.components, self.latent_dim = components, latent_dim
+        self.generators = nn.ModuleList(MLPGenerator(latent_dim, 2, width) for _ in range(components))
+
+    def sample_latent(self, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        code = torch.randint(self.components, (batch_size,), generator=generator)  # (B,)
+        noise = torch.randn(batch_size, self.latent_dim, generator=generator)  # (B, Z)
+        return torch.cat([F.one_hot(code, self.components).float(), noise], dim=1)  # (B, K + Z)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.components + self.latent_dim:
+            raise ValueError(f"MixtureOfGenerators expects z of shape (B, {self.components + self.latent_dim}), "
+                             f"got {tuple(z.shape)}")
+        code, noise = z[:, :self.components], z[:, self.components:]  # (B, K), (B, Z)
+        outputs = torch.stack([g(noise) for g in self.generators], dim=1)  # (B, K, 2)
+        return (code.unsqueeze(2) * outputs).sum(dim=1)  # the chosen generator's point, (B, 2)

@@ -25,64 +25,32 @@ scatter plot) or on a Fashion-MNIST subset with small MLP models (when the point
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from gan_course.core import runtime
-from gan_course.training import gan, losses
+from gan_course.training import gan
 from gan_course.data import fashion_mnist, toy2d
+from gan_course.evaluation import symptoms
 from gan_course.models import toy_gan
 
 GENERATOR_TARGETS = ("real", "fake")
 GENERATOR_UPDATES = ("frozen", "wrong-flag")
-OPTIMIZERS = ("adam", "sgd")
-OUTPUT_ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "linear": nn.Identity}
-IMAGE_SIDE = 28
 
 
-# ----------------------------------------------------------------------------------------------- the losses of (a)
+# -------------------------------------------------------------------------------------- models, data, the mistake (a)
 def generator_loss_toward_fake_label(fake_logits: torch.Tensor) -> torch.Tensor:
     """The mistake: BCE(D(G(z)), 0) = −E[log(1 − D(G(z)))] — minimising it makes D(G(z)) → 0."""
     return F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
 
 
 def generator_loss_toward_real_label(fake_logits: torch.Tensor) -> torch.Tensor:
-    """The fix: BCE(D(G(z)), 1) = −E[log D(G(z))], the non-saturating generator loss."""
+    """The fix, as the notes write it: BCE(D(G(z)), 1) = −E[log D(G(z))], the non-saturating generator loss
+    (``losses.non_saturating_generator_loss`` in its softplus form; the two differ in the last bits)."""
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
-
-
-# ------------------------------------------------------------------------------------------------------ models
-class ImageMLPGenerator(nn.Module):
-    """z (B, Z) → MLP → image (B, 1, 28, 28) through a chosen output activation (tanh, relu, sigmoid, linear)."""
-
-    def __init__(self, latent_dim: int = 32, width: int = 128, output_activation: str = "tanh"):
-        super().__init__()
-        activation = runtime.lookup(OUTPUT_ACTIVATIONS, output_activation, "output activation")
-        self.latent_dim, self.output_activation = latent_dim, output_activation
-        self.net = nn.Sequential(nn.Linear(latent_dim, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
-                                 nn.Linear(width, IMAGE_SIDE * IMAGE_SIDE), activation())
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"ImageMLPGenerator expects z of shape (B, {self.latent_dim}), got {tuple(z.shape)}")
-        return self.net(z).view(-1, 1, IMAGE_SIDE, IMAGE_SIDE)  # (B, 784) -> (B, 1, 28, 28)
-
-
-class ImageMLPDiscriminator(nn.Module):
-    """Image (B, 1, 28, 28) → flatten → MLP with LeakyReLU → logits (B,)."""
-
-    def __init__(self, width: int = 128):
-        super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(IMAGE_SIDE * IMAGE_SIDE, width), nn.LeakyReLU(0.2),
-                                 nn.Linear(width, width), nn.LeakyReLU(0.2), nn.Linear(width, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4 or tuple(x.shape[1:]) != (1, IMAGE_SIDE, IMAGE_SIDE):
-            raise ValueError(f"ImageMLPDiscriminator expects (B, 1, 28, 28), got {tuple(x.shape)}")
-        return self.net(x).squeeze(1)  # (B, 1) -> (B,)
 
 
 def toy_models(seed: int = 0) -> tuple[nn.Module, nn.Module]:
@@ -94,7 +62,7 @@ def toy_models(seed: int = 0) -> tuple[nn.Module, nn.Module]:
 def image_models(output_activation: str = "tanh", seed: int = 0) -> tuple[nn.Module, nn.Module]:
     """A fresh image MLP generator (with ``output_activation``) and discriminator, seeded."""
     runtime.seed_everything(seed)
-    return ImageMLPGenerator(output_activation=output_activation), ImageMLPDiscriminator()
+    return toy_gan.ImageMLPGenerator(output_activation=output_activation), toy_gan.ImageMLPDiscriminator()
 
 
 def toy_sampler(name: str = "ring-8", rng: torch.Generator | None = None) -> Callable[[int], torch.Tensor]:
@@ -111,30 +79,22 @@ def image_sampler(value_range=(-1.0, 1.0), limit: int = 2000,
 
 
 # ------------------------------------------------------------------------------------------------ the training run
-@dataclass
-class ReproConfig:
-    """One short GAN run with the knobs the mistakes turn."""
+@dataclass(frozen=True)
+class ReproConfig(gan.GANConfig):
+    """One short GAN run with the knobs the mistakes turn (optimizers: adam with ``betas``, or plain sgd)."""
     steps: int = 400
     batch_size: int = 128
-    lr_generator: float = 2e-4
-    lr_discriminator: float = 2e-4
-    optimizer: str = "adam"  # adam (β = (0.5, 0.999)) or sgd
-    d_steps: int = 1  # discriminator updates per generator update
-    loss: str = "non-saturating"  # loss family (losses.GAN_LOSSES) for both players
     generator_target: str = "real"  # "fake" reproduces mistake (a)
     generator_update: str = "frozen"  # "wrong-flag" reproduces mistake (c)
-    seed: int = 0
+
+    unused: ClassVar[tuple[str, ...]] = ("label_smoothing", "label_flip", "instance_noise", "gp_weight",
+                                         "warmup_steps", "decay_start", "decay_steps", "decay_floor", "ema",
+                                         "precision")
 
     def __post_init__(self):
-        losses.get_loss(self.loss)
-        for name, allowed in (("optimizer", OPTIMIZERS), ("generator_target", GENERATOR_TARGETS),
-                              ("generator_update", GENERATOR_UPDATES)):
-            runtime.lookup(allowed, getattr(self, name), name)
-        for name in ("steps", "batch_size", "d_steps"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
-        if self.lr_generator <= 0 or self.lr_discriminator <= 0:
-            raise ValueError(f"learning rates must be > 0, got {self.lr_generator}, {self.lr_discriminator}")
+        super().__post_init__()
+        runtime.lookup(GENERATOR_TARGETS, self.generator_target, "generator_target")
+        runtime.lookup(GENERATOR_UPDATES, self.generator_update, "generator_update")
 
 
 @dataclass
@@ -148,13 +108,6 @@ class ReproRun:
         """Mean of the last ``window`` recorded values of ``key``."""
         values = self.history[key][-window:]
         return sum(values) / len(values)
-
-
-def make_optimizer(parameters, lr: float, kind: str) -> torch.optim.Optimizer:
-    """Adam with the GAN betas (0.5, 0.999), or plain SGD."""
-    if runtime.lookup(OPTIMIZERS, kind, "optimizer") == "adam":
-        return torch.optim.Adam(parameters, lr=lr, betas=(0.5, 0.999))
-    return torch.optim.SGD(parameters, lr=lr)
 
 
 def _gradient_norm(module: nn.Module) -> float:
@@ -212,11 +165,12 @@ def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Cal
     """
     rng = torch.Generator().manual_seed(config.seed)
     runtime.seed_everything(config.seed)
-    d_optimizer = make_optimizer(discriminator.parameters(), config.lr_discriminator, config.optimizer)
+    d_optimizer = gan.make_optimizer(config.d_optimizer, discriminator.parameters(), config.discriminator_lr,
+                                     config.betas, fused=False)
     g_parameters = list(generator.parameters())
     if config.generator_update == "wrong-flag":  # one optimizer over the combined model's parameters
         g_parameters += list(discriminator.parameters())
-    g_optimizer = make_optimizer(g_parameters, config.lr_generator, config.optimizer)
+    g_optimizer = gan.make_optimizer(config.g_optimizer, g_parameters, config.g_lr, config.betas, fused=False)
     if wrap_optimizer is not None:
         d_optimizer, g_optimizer = wrap_optimizer(d_optimizer), wrap_optimizer(g_optimizer)
     run = ReproRun()
@@ -242,56 +196,11 @@ def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Cal
     return run
 
 
-# ------------------------------------------------------------------------------------------------------ metrics
-def ring_distance(samples: torch.Tensor, name: str = "ring-8") -> dict[str, float]:
-    """Mean distance of 2-D samples to their nearest mode, and the number of modes holding ≥ 1 % of them
-    within ``QUALITY_RADIUS`` (0.1, ten σ: generous for a few hundred steps)."""
-    if samples.ndim != 2 or samples.shape[1] != 2:
-        raise ValueError(f"samples must have shape (N, 2), got {tuple(samples.shape)}")
-    modes = toy2d.get(name).modes
-    distance, index = torch.cdist(samples.float(), modes).min(dim=1)  # (N, K) -> (N,)
-    close = distance < QUALITY_RADIUS
-    counts = torch.bincount(index[close], minlength=len(modes))
-    return {"mean_distance": distance.mean().item(), "high_quality": close.float().mean().item(),
-            "modes": int((counts >= 0.01 * len(samples)).sum())}
-
-
-QUALITY_RADIUS = 0.1
-
-
-def loss_jitter(values) -> float:
-    """Mean step-to-step change of a loss curve, mean |L_t − L_{t−1}|: large when training oscillates."""
-    values = torch.as_tensor(values, dtype=torch.float64)
-    if values.ndim != 1 or len(values) < 2:
-        raise ValueError(f"loss_jitter needs a 1-D series of at least 2 values, got shape {tuple(values.shape)}")
-    return (values[1:] - values[:-1]).abs().mean().item()
-
-
-def pixel_report(fake: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
-    """Where generated pixels sit compared with real ones (both (B, 1, 28, 28)).
-
-    exactly_zero: fraction of generated pixels at exactly 0 (a ReLU output there passes no gradient);
-    fake_below_zero / real_below_zero: fraction of pixels < 0 (a ReLU output can make none of them);
-    background_gap: |mean generated − mean real| over the border pixels, which are background in Fashion-MNIST;
-    mean_gap: mean over pixels of |mean generated image − mean real image|.
-    """
-    if fake.ndim != 4 or real.ndim != 4 or fake.shape[1:] != real.shape[1:]:
-        raise ValueError(f"fake {tuple(fake.shape)} and real {tuple(real.shape)} must both be (B, C, H, W)")
-    border = torch.ones(fake.shape[-2:], dtype=torch.bool)
-    border[3:-3, 3:-3] = False
-    return {"min": fake.min().item(), "max": fake.max().item(),
-            "exactly_zero": (fake == 0).float().mean().item(),
-            "fake_below_zero": (fake < 0).float().mean().item(), "real_below_zero": (real < 0).float().mean().item(),
-            "background_gap": (fake[..., border].mean() - real[..., border].mean()).abs().item(),
-            "mean_gap": (fake.mean(0) - real.mean(0)).abs().mean().item()}
-
-
 # --------------------------------------------------------------------------------------- the five repros, by name
 def generator_toward_fake_label(fixed: bool = False, steps: int = 600, seed: int = 0) -> ReproRun:
     """(a) on the ring: G trained against the fake label (mistake) or the real label (fix)."""
     generator, discriminator = toy_models(seed)
-    config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3,
-                         generator_target="real" if fixed else "fake", seed=seed)
+    config = ReproConfig(steps=steps, g_lr=1e-3, generator_target="real" if fixed else "fake", seed=seed)
     return train_repro(generator, discriminator, toy_sampler(rng=torch.Generator().manual_seed(seed)), config)
 
 
@@ -300,16 +209,14 @@ def output_range(output_activation: str, value_range=(-1.0, 1.0), steps: int = 3
     """(b) an image MLP GAN with the given output activation on data scaled to ``value_range``."""
     generator, discriminator = image_models(output_activation, seed)
     sample_real = image_sampler(value_range, limit, torch.Generator().manual_seed(seed))
-    run = train_repro(generator, discriminator, sample_real, ReproConfig(steps=steps, lr_generator=5e-4,
-                                                                          lr_discriminator=5e-4, seed=seed))
-    return run, pixel_report(run.samples, sample_real(len(run.samples)))
+    run = train_repro(generator, discriminator, sample_real, ReproConfig(steps=steps, g_lr=5e-4, seed=seed))
+    return run, symptoms.pixel_report(run.samples, sample_real(len(run.samples)))
 
 
 def discriminator_updated_in_generator_step(fixed: bool = False, steps: int = 600, seed: int = 0) -> ReproRun:
     """(c) on the ring: the combined-model step with D's flag toggled too late (mistake) or a frozen D (fix)."""
     generator, discriminator = toy_models(seed)
-    config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3,
-                         generator_update="frozen" if fixed else "wrong-flag", seed=seed)
+    config = ReproConfig(steps=steps, g_lr=1e-3, generator_update="frozen" if fixed else "wrong-flag", seed=seed)
     return train_repro(generator, discriminator, toy_sampler(rng=torch.Generator().manual_seed(seed)), config)
 
 
@@ -321,12 +228,12 @@ def overpowered_discriminator(fixed: bool = False, steps: int = 300, limit: int 
     if fixed:
         config = ReproConfig(steps=steps, loss="non-saturating", seed=seed)
     else:
-        config = ReproConfig(steps=steps, loss="minimax", d_steps=5, lr_discriminator=2e-3, seed=seed)
+        config = ReproConfig(steps=steps, loss="minimax", d_steps=5, d_lr=2e-3, seed=seed)
     return train_repro(generator, discriminator, sample_real, config)
 
 
 def learning_rate_too_high(lr: float, steps: int = 300, optimizer: str = "adam", seed: int = 0) -> ReproRun:
     """(e) on the ring: the same GAN with learning rate ``lr`` for both players; the NaN guard stops a blow-up."""
     generator, discriminator = toy_models(seed)
-    config = ReproConfig(steps=steps, lr_generator=lr, lr_discriminator=lr, optimizer=optimizer, seed=seed)
+    config = ReproConfig(steps=steps, g_lr=lr, g_optimizer=optimizer, d_optimizer=optimizer, seed=seed)
     return train_repro(generator, discriminator, toy_sampler(rng=torch.Generator().manual_seed(seed)), config)

@@ -43,17 +43,6 @@ from gan_course.teaching.gan_mistakes import ReproConfig, ReproRun
 DOUBLE_SIGMOID_FLOOR = F.softplus(torch.tensor(-1.0)).item() + math.log(2)
 
 
-class SigmoidOutput(nn.Module):
-    """Wraps a discriminator so that it returns probabilities σ(l) instead of logits l (the notes' D)."""
-
-    def __init__(self, discriminator: nn.Module):
-        super().__init__()
-        self.discriminator = discriminator
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.discriminator(x))  # (B,) logits -> (B,) probabilities in (0, 1)
-
-
 def _ring_sampler(seed: int):
     return gan_mistakes.toy_sampler(rng=torch.Generator().manual_seed(seed))
 
@@ -73,7 +62,7 @@ def _ring_repro(fixed: bool, steps: int, seed: int, mistake) -> ReproRun:
     generator, discriminator = gan_mistakes.toy_models(seed)
     sample_real = _ring_sampler(seed)
     if fixed:
-        config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, seed=seed)
+        config = ReproConfig(steps=steps, g_lr=1e-3, seed=seed)
         return gan_mistakes.train_repro(generator, discriminator, sample_real, config)
     runtime.seed_everything(seed)
     return mistake(generator, discriminator, sample_real, torch.Generator().manual_seed(seed), steps, seed)
@@ -83,14 +72,14 @@ def double_sigmoid(fixed: bool = False, steps: int = 1500, seed: int = 0) -> Rep
     """(f) the ring GAN with D's sigmoid output fed to BCE-with-logits (mistake) or D returning logits (fix)."""
     generator, discriminator = gan_mistakes.toy_models(seed)
     if not fixed:
-        discriminator = SigmoidOutput(discriminator)
-    config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, seed=seed)
+        discriminator = toy_gan.SigmoidOutput(discriminator)
+    config = ReproConfig(steps=steps, g_lr=1e-3, seed=seed)
     return gan_mistakes.train_repro(generator, discriminator, _ring_sampler(seed), config)
 
 
 def _joint_optimizer_mistake(generator: nn.Module, discriminator: nn.Module, sample_real, rng: torch.Generator,
                              steps: int, seed: int) -> ReproRun:
-    optimizer = gan_mistakes.make_optimizer([*generator.parameters(), *discriminator.parameters()], 1e-3, "adam")
+    optimizer = gan.make_optimizer("adam", [*generator.parameters(), *discriminator.parameters()], 1e-3, fused=False)
     run = ReproRun()
 
     def step(i: int) -> dict[str, float]:
@@ -121,11 +110,11 @@ def train_on_batch_to_one(fixed: bool = False, steps: int = 300, limit: int = 20
     generator, discriminator = gan_mistakes.image_models("tanh", seed)
     if fixed:
         sample_real = gan_mistakes.image_sampler((-1.0, 1.0), limit, torch.Generator().manual_seed(seed))
-        config = ReproConfig(steps=steps, lr_generator=5e-4, lr_discriminator=5e-4, seed=seed)
+        config = ReproConfig(steps=steps, g_lr=5e-4, seed=seed)
         return gan_mistakes.train_repro(generator, discriminator, sample_real, config)
     runtime.seed_everything(seed)
     rng = torch.Generator().manual_seed(seed)
-    optimizer = gan_mistakes.make_optimizer(generator.parameters(), 5e-4, "adam")
+    optimizer = gan.make_optimizer("adam", generator.parameters(), 5e-4, fused=False)
     run = ReproRun()
 
     def step(i: int) -> dict[str, float]:
@@ -143,8 +132,8 @@ def train_on_batch_to_one(fixed: bool = False, steps: int = 300, limit: int = 20
 
 def _flag_left_off_mistake(generator: nn.Module, discriminator: nn.Module, sample_real, rng: torch.Generator,
                            steps: int, seed: int) -> ReproRun:
-    d_optimizer = gan_mistakes.make_optimizer(discriminator.parameters(), 1e-3, "adam")
-    g_optimizer = gan_mistakes.make_optimizer(generator.parameters(), 1e-3, "adam")
+    d_optimizer = gan.make_optimizer("adam", discriminator.parameters(), 1e-3, fused=False)
+    g_optimizer = gan.make_optimizer("adam", generator.parameters(), 1e-3, fused=False)
     discriminator.requires_grad_(False)  # "discriminator.trainable = False", once, before the loop
     run = ReproRun()
 
@@ -176,8 +165,8 @@ def flag_left_off(fixed: bool = False, steps: int = 1500, seed: int = 0) -> Repr
 
 def _separate_loops_mistake(generator: nn.Module, discriminator: nn.Module, sample_real, rng: torch.Generator,
                             steps: int, seed: int) -> ReproRun:
-    d_optimizer = gan_mistakes.make_optimizer(discriminator.parameters(), 1e-3, "adam")
-    g_optimizer = gan_mistakes.make_optimizer(generator.parameters(), 1e-3, "adam")
+    d_optimizer = gan.make_optimizer("adam", discriminator.parameters(), 1e-3, fused=False)
+    g_optimizer = gan.make_optimizer("adam", generator.parameters(), 1e-3, fused=False)
     run = ReproRun()
 
     def d_only(i: int) -> dict[str, float]:
@@ -216,23 +205,12 @@ def same_batch(fixed: bool = False, steps: int = 500, limit: int = 5000, batch_s
     sample_real = (lambda n: images[torch.randint(len(images), (n,), generator=rng)]) if fixed else \
         (lambda n: first)  # x_train[0:batch_size], every step
     generator, discriminator = gan_mistakes.image_models("tanh", seed)
-    config = ReproConfig(steps=steps, batch_size=batch_size, lr_generator=5e-4, lr_discriminator=5e-4, seed=seed)
+    config = ReproConfig(steps=steps, batch_size=batch_size, g_lr=5e-4, seed=seed)
     run = gan_mistakes.train_repro(generator, discriminator, sample_real, config, sample_count=500)
     with torch.no_grad():
         verdict = {"d_on_first": torch.sigmoid(discriminator(first).mean()).item(),
                    "d_on_others": torch.sigmoid(discriminator(others).mean()).item()}
     return run, verdict, first, images
-
-
-def mean_image_gap(samples: torch.Tensor, references: torch.Tensor) -> float:
-    """RMS over pixels of (mean generated image − mean reference image): how well G matches the references' mean."""
-    return (samples.mean(dim=0) - references.mean(dim=0)).pow(2).mean().sqrt().item()
-
-
-def nearest_distance(samples: torch.Tensor, references: torch.Tensor) -> float:
-    """Mean over samples of the L2 distance (per pixel, RMS) to the nearest reference image."""
-    flat_samples, flat_references = samples.flatten(1), references.flatten(1)  # (N, 784), (M, 784)
-    return (torch.cdist(flat_samples, flat_references).min(dim=1).values / flat_samples.shape[1] ** 0.5).mean().item()
 
 
 class ClippedOptimizer:
@@ -255,7 +233,7 @@ def gradient_clipping(max_norm: float | None = None, loss: str = "non-saturating
                       seed: int = 0) -> ReproRun:
     """(l) the ring GAN with G's (and D's) gradient norm clipped to ``max_norm`` (None: no clipping)."""
     generator, discriminator = gan_mistakes.toy_models(seed)
-    config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, loss=loss, seed=seed)
+    config = ReproConfig(steps=steps, g_lr=1e-3, loss=loss, seed=seed)
     if max_norm is None:
         return gan_mistakes.train_repro(generator, discriminator, _ring_sampler(seed), config)
     return gan_mistakes.train_repro(generator, discriminator, _ring_sampler(seed), config,
@@ -263,23 +241,11 @@ def gradient_clipping(max_norm: float | None = None, loss: str = "non-saturating
 
 
 # ------------------------------------------------------------------- concepts from the notes, measured (lesson 14)
-class GaussianNoise(nn.Module):
-    """Adds N(0, σ²) noise to its input while training (identity in eval mode): noise in D's hidden layers."""
-
-    def __init__(self, sigma: float):
-        super().__init__()
-        runtime.check_number("sigma", sigma)
-        self.sigma = sigma
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return h + self.sigma * torch.randn_like(h) if self.training and self.sigma > 0 else h
-
-
 def noisy_discriminator(sigma: float, width: int = 128, seed: int = 0) -> nn.Module:
     """The toy 2-D discriminator with Gaussian noise of std ``sigma`` after each hidden activation, logits (B,)."""
     runtime.seed_everything(seed)
-    net = nn.Sequential(nn.Linear(2, width), nn.LeakyReLU(0.2), GaussianNoise(sigma),
-                        nn.Linear(width, width), nn.LeakyReLU(0.2), GaussianNoise(sigma), nn.Linear(width, 1))
+    net = nn.Sequential(nn.Linear(2, width), nn.LeakyReLU(0.2), toy_gan.GaussianNoise(sigma),
+                        nn.Linear(width, width), nn.LeakyReLU(0.2), toy_gan.GaussianNoise(sigma), nn.Linear(width, 1))
     return nn.Sequential(net, nn.Flatten(0))  # (B, 1) -> (B,)
 
 
@@ -293,7 +259,7 @@ def discriminator_confidence(sigma: float, steps: int = 500, seed: int = 0) -> d
     sample_real = _ring_sampler(seed)
     angles = torch.arange(8) * 2 * math.pi / 8 + math.pi / 8  # half-way between the ring's modes
     fake = torch.stack([angles.cos(), angles.sin()], dim=1).repeat(16, 1)  # (128, 2)
-    optimizer = gan_mistakes.make_optimizer(discriminator.parameters(), 1e-3, "adam")
+    optimizer = gan.make_optimizer("adam", discriminator.parameters(), 1e-3, fused=False)
     for _ in range(steps):
         real_logits, fake_logits = discriminator(sample_real(128)), discriminator(fake)
         loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
@@ -307,36 +273,13 @@ def discriminator_confidence(sigma: float, steps: int = 500, seed: int = 0) -> d
     return {"fake_prob": torch.sigmoid(logits.mean()).item(), "saturating_grad": grad.norm(dim=1).mean().item()}
 
 
-class MixtureOfGenerators(nn.Module):
-    """K separate MLP generators; each sample picks one uniformly: z = [one-hot code (K) | noise (Z)]."""
-
-    def __init__(self, components: int = 8, latent_dim: int = 2, width: int = 64):
-        super().__init__()
-        runtime.check_int("components", components, minimum=2)
-        self.components, self.latent_dim = components, latent_dim
-        self.generators = nn.ModuleList(toy_gan.MLPGenerator(latent_dim, 2, width) for _ in range(components))
-
-    def sample_latent(self, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        code = torch.randint(self.components, (batch_size,), generator=generator)  # (B,)
-        noise = torch.randn(batch_size, self.latent_dim, generator=generator)  # (B, Z)
-        return torch.cat([F.one_hot(code, self.components).float(), noise], dim=1)  # (B, K + Z)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != self.components + self.latent_dim:
-            raise ValueError(f"MixtureOfGenerators expects z of shape (B, {self.components + self.latent_dim}), "
-                             f"got {tuple(z.shape)}")
-        code, noise = z[:, :self.components], z[:, self.components:]  # (B, K), (B, Z)
-        outputs = torch.stack([g(noise) for g in self.generators], dim=1)  # (B, K, 2)
-        return (code.unsqueeze(2) * outputs).sum(dim=1)  # the chosen generator's point, (B, 2)
-
-
 def mixture_of_generators(components: int = 8, steps: int = 1500, seed: int = 0) -> tuple[ReproRun, torch.Tensor]:
     """The ring GAN with a K-generator mixture; returns the run and a (K, 8) table: share of each generator's
     samples nearest to each ring mode."""
     runtime.seed_everything(seed)
-    generator = MixtureOfGenerators(components)
+    generator = toy_gan.MixtureOfGenerators(components)
     _, discriminator = gan_mistakes.toy_models(seed)
-    config = ReproConfig(steps=steps, lr_generator=1e-3, lr_discriminator=1e-3, seed=seed)
+    config = ReproConfig(steps=steps, g_lr=1e-3, seed=seed)
     run = gan_mistakes.train_repro(generator, discriminator, _ring_sampler(seed), config)
     z = generator.sample_latent(4000, torch.Generator().manual_seed(seed + 3))
     with torch.no_grad():

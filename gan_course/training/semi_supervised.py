@@ -9,12 +9,13 @@ Losses: supervised L_sup = −E_{(x,y) labelled}[log softmax(l(x))_y] (an ordina
 unsupervised L_unsup = −E_x[log D(x)] − E_z[log(1 − D(G(z)))] = E[softplus(−log Z(x))] + E[softplus(log Z(G(z)))]
 on unlabelled and generated images. The generator uses feature matching, L_G = ‖E f(x) − E f(G(z))‖², on D's
 penultimate features f. The supervised baseline is the same network trained with L_sup only on the same labels.
-Used in lesson 13.
+Used in lesson 13; the network is ``models.semi_supervised.SemiSupervisedDiscriminator``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -24,42 +25,7 @@ from gan_course.core import runtime
 from gan_course.training import gan
 from gan_course.training.losses import feature_matching_loss  # ‖E f(x) − E f(G(z))‖², lesson 13 calls it from here
 from gan_course.models import dcgan
-
-IMAGE_SIZE = 28
-FEATURES = 128
-
-
-class SemiSupervisedDiscriminator(nn.Module):
-    """Images (B, 1, 28, 28) → K class logits (B, K); ``features`` (B, 128) is what feature matching compares.
-
-    Strided convolutions with LeakyReLU and dropout, no BatchNorm (a batch of fakes must not share statistics with
-    a batch of real images), optional Gaussian input noise while training.
-    """
-
-    def __init__(self, num_classes: int = 10, base_channels: int = 32, dropout: float = 0.3,
-                 input_noise: float = 0.15):
-        super().__init__()
-        runtime.check_positive(num_classes=num_classes, base_channels=base_channels)
-        if not 0 <= dropout < 1 or input_noise < 0:
-            raise ValueError(f"dropout must lie in [0, 1) and input_noise be >= 0, got {dropout}, {input_noise}")
-        self.num_classes, self.input_noise = num_classes, input_noise
-        wide = 2 * base_channels
-        self.body = nn.Sequential(
-            nn.Conv2d(1, base_channels, 4, 2, 1), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # 28 -> 14
-            nn.Conv2d(base_channels, wide, 4, 2, 1), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # 14 -> 7
-            nn.Flatten(),  # (B, 2C, 7, 7) -> (B, 2C*49)
-            nn.Linear(wide * 49, FEATURES), nn.LeakyReLU(0.2))
-        self.classes = nn.Linear(FEATURES, num_classes)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4 or tuple(x.shape[1:]) != (1, IMAGE_SIZE, IMAGE_SIZE):
-            raise ValueError(f"SemiSupervisedDiscriminator expects images (B, 1, 28, 28), got {tuple(x.shape)}")
-        if self.training and self.input_noise > 0:
-            x = x + self.input_noise * torch.randn_like(x)
-        return self.body(x)  # (B, 1, 28, 28) -> (B, 128)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classes(self.features(x))  # (B, 128) -> (B, K)
+from gan_course.models.semi_supervised import IMAGE_SIZE, SemiSupervisedDiscriminator
 
 
 def real_fake_logit(class_logits: torch.Tensor) -> torch.Tensor:
@@ -89,25 +55,27 @@ def select_labelled(labels: torch.Tensor, per_class: int = 10, seed: int = 0) ->
     return torch.cat(chosen)
 
 
-@dataclass
-class SemiSupervisedConfig:
-    """One run of the semi-supervised GAN (and, with the same numbers, of its supervised baseline)."""
+@dataclass(frozen=True)
+class SemiSupervisedConfig(gan.GANConfig):
+    """One run of the semi-supervised GAN (and, with the same numbers, of its supervised baseline). D (the classifier,
+    also the baseline's) learns at ``discriminator_lr``, G at ``g_lr``."""
     steps: int = 2000
     batch_size: int = 64  # unlabelled and generated images per step
-    lr: float = 3e-4
+    g_lr: float = 3e-4
     unsupervised_weight: float = 1.0  # λ in L_D = L_sup + λ·L_unsup
     latent_dim: int = 64
     base_channels: int = 32
     dropout: float = 0.3
     input_noise: float = 0.15
-    seed: int = 0
+
+    unused: ClassVar[tuple[str, ...]] = ("loss", "d_steps", "label_smoothing", "label_flip", "instance_noise",
+                                         "gp_weight", "warmup_steps", "decay_start", "decay_steps", "decay_floor",
+                                         "ema", "precision")
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "latent_dim", "base_channels"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
-        if self.lr <= 0 or self.unsupervised_weight < 0:
-            raise ValueError(f"lr must be > 0 and unsupervised_weight >= 0, got {self.lr}, {self.unsupervised_weight}")
+        super().__post_init__()
+        runtime.check_positive(latent_dim=self.latent_dim, base_channels=self.base_channels)
+        runtime.check_number("unsupervised_weight", self.unsupervised_weight)
 
 
 def _classifier(config: SemiSupervisedConfig) -> SemiSupervisedDiscriminator:
@@ -128,7 +96,8 @@ def train_supervised(labelled_images: torch.Tensor, labelled_labels: torch.Tenso
     """The baseline: the same network, L_sup only, full batches of the labelled set for ``config.steps`` steps."""
     _check(labelled_images, labelled_labels)
     classifier = _classifier(config)
-    optimizer = torch.optim.Adam(classifier.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    optimizer = gan.make_optimizer(config.d_optimizer, classifier.parameters(), config.discriminator_lr,
+                                   config.betas, fused=False)
     classifier.train()
 
     def step(i: int) -> dict[str, float]:
@@ -183,8 +152,10 @@ def train_semi_supervised(labelled_images: torch.Tensor, labelled_labels: torch.
     classifier = _classifier(config)
     generator = dcgan.DCGANGenerator(config.latent_dim, config.base_channels)
     rng = torch.Generator().manual_seed(config.seed)
-    d_optimizer = torch.optim.Adam(classifier.parameters(), lr=config.lr, betas=(0.5, 0.999))
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=config.lr, betas=(0.5, 0.999))
+    d_optimizer = gan.make_optimizer(config.d_optimizer, classifier.parameters(), config.discriminator_lr,
+                                     config.betas, fused=False)
+    g_optimizer = gan.make_optimizer(config.g_optimizer, generator.parameters(), config.g_lr, config.betas,
+                                     fused=False)
     classifier.train()
     generator.train()
 
