@@ -32,15 +32,22 @@ evaluates that checkpoint.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from gan_course.core import checkpoints, runtime
+from gan_course.data import fashion_mnist
+from gan_course.evaluation import image_metrics, judge
+from gan_course.models import dcgan
+from gan_course.training import gan
 
 NUM_CLASSES = 10
 CHANNELS = 3
@@ -106,8 +113,6 @@ class PackedDiscriminator(nn.Module):
 
     def __init__(self, in_channels: int = CHANNELS, base_channels: int = 32, pack: int = 2):
         super().__init__()
-        from gan_course.models import dcgan
-
         if not isinstance(pack, int) or pack < 1:
             raise ValueError(f"pack must be a positive int, got {pack!r}")
         self.in_channels, self.pack = in_channels, pack
@@ -121,85 +126,86 @@ class PackedDiscriminator(nn.Module):
         return self.body(packed)  # (B/pack, pack·C, H, W) -> (B/pack,)
 
 
-@dataclass
-class BenchmarkConfig:
+@dataclass(frozen=True)
+class BenchmarkConfig(gan.GANConfig):
+    """``gan.GANConfig`` (its learning rate, label smoothing, schedule, EMA, precision, seed) plus the benchmark's own
+    fields; the defaults are the full run, with the learning rate decaying linearly to 0 over it."""
     steps: int = 15000
     batch_size: int = 128  # KL 0.175 with batch 64 (96 channels), 0.126 with 128
+    decay_steps: int = 15000  # = steps: linear learning-rate decay to 0 at the last step (both players)
+    label_smoothing: float = 0.1  # one-sided: real target 0.9 (as lesson 11)
+    ema: float = 0.999  # samples come from this moving average of G's weights; 0 = the raw generator
+    precision: str = "auto"
     latent_dim: int = 128
     base_channels: int = 96  # KL 0.722 with 32 channels, 0.244 with 64, 0.175 with 96, 0.176 with 128 (70 ms a step)
     pack: int = 2
-    lr: float = 2e-4
-    decay: bool = True  # linear learning-rate decay to 0 at the last step (both players)
-    label_smoothing: float = 0.1  # one-sided: real target 0.9 (as lesson 11)
-    ema: float = 0.999  # decay of the moving average of G's weights that samples come from; 0 = off
-    precision: str = "auto"  # image_gan.resolve_precision: bf16 where native, else fp32
     samples: int = 26000  # generated (and real) stacked images evaluated
     checkpoint_every: int = 500
     train_limit: int | None = None  # training images the triplets are drawn from (None: all 60,000)
-    seed: int = 0
     quick: bool = False
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        """Also an old checkpoint's config (``lr``, ``decay``): ``decay=False`` is ``decay_steps=0`` here."""
+        if isinstance(values, dict) and values.get("decay") is False:
+            values = {**values, "decay_steps": 0}
+        return super().from_dict(values)
 
 
 QUICK = dict(steps=30, batch_size=16, base_channels=8, samples=1000, checkpoint_every=10, train_limit=3000)
 
 
 def build(config: BenchmarkConfig):
-    """Generator and packed discriminator in channels-last format, fused Adam for both, and G's EMA copy."""
-    import copy
-
-    from gan_course.core import runtime
-    from gan_course.training import gan
-    from gan_course.models import dcgan
-
+    """Generator and packed discriminator in channels-last format, their optimizers (fused Adam), G's EMA copy."""
     runtime.seed_everything(config.seed)
     generator = dcgan.DCGANGenerator(config.latent_dim, config.base_channels, out_channels=CHANNELS)
     discriminator = PackedDiscriminator(CHANNELS, config.base_channels, config.pack)
     for module in (generator, discriminator):
         module.to(memory_format=torch.channels_last)
-    g_optimizer = gan.make_optimizer("adam", generator.parameters(), config.lr)
-    d_optimizer = gan.make_optimizer("adam", discriminator.parameters(), config.lr)
+    g_optimizer = gan.make_optimizer(config.g_optimizer, generator.parameters(), config.g_lr, config.betas)
+    d_optimizer = gan.make_optimizer(config.d_optimizer, discriminator.parameters(), config.discriminator_lr,
+                                     config.betas)
     average = copy.deepcopy(generator).requires_grad_(False)
     return generator, discriminator, g_optimizer, d_optimizer, average
 
 
 def channel_kls(classes: torch.Tensor) -> list[float]:
     """KL(class histogram ‖ uniform over 10) of each channel's predicted classes (M, 3) -> 3 floats (nats)."""
-    from gan_course.evaluation import image_metrics
-
     return [round(image_metrics.class_coverage(classes[:, channel], NUM_CLASSES)["kl_to_uniform"], 4)
             for channel in range(classes.shape[1])]
 
 
 def checkpoint_file(config: BenchmarkConfig) -> Path:
-    from gan_course.core import checkpoints
-
     name = (f"stacked_fmnist_s{config.seed}_p{config.pack}_c{config.base_channels}_z{config.latent_dim}"
-            f"_b{config.batch_size}_lr{config.lr:g}{'_decay' if config.decay else ''}_ls{config.label_smoothing:g}"
-            f"_ema{config.ema:g}")
+            f"_b{config.batch_size}_lr{config.g_lr:g}{'_decay' if config.decay_steps else ''}"
+            f"_ls{config.label_smoothing:g}_ema{config.ema:g}")
     return checkpoints.checkpoint_path(name)
 
 
-def _same_run(saved: dict, mine: dict) -> bool:
-    """The same run up to its length: a checkpoint of it may be continued (more steps) or evaluated (fewer)."""
-    return {k: v for k, v in saved.items() if k != "steps"} == {k: v for k, v in mine.items() if k != "steps"}
+def _same_run(saved: dict, mine: BenchmarkConfig) -> bool:
+    """The same run up to its length (``steps``, and a decay over the whole run: ``decay_steps = steps``): a
+    checkpoint of it may be continued (more steps) or evaluated (fewer). ``saved`` may use the old field names."""
+    try:
+        theirs = BenchmarkConfig.from_dict(saved)
+    except ValueError:
+        return False
+
+    def length_free(config):
+        whole = config.decay_steps == config.steps
+        return {**config.to_dict(), "steps": 0, "decay_steps": "whole run" if whole else config.decay_steps}
+    return length_free(theirs) == length_free(mine)
 
 
 def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
     """Drive the state machine train -> evaluate -> done; return the results dict."""
-    from gan_course.core import checkpoints
-    from gan_course.training import gan, image_gan
-    from gan_course.evaluation.judge import get_fashion_classifier
-    from gan_course.data import fashion_mnist
-
     generator, discriminator, g_optimizer, d_optimizer, average = build(config)
-    tricks = gan.Tricks(label_smoothing=config.label_smoothing)
-    precision = image_gan.resolve_precision(config.precision)
+    precision = gan.resolve_precision(config.precision)
     path = checkpoint_file(config)
     rng = torch.Generator().manual_seed(config.seed)
     state = {"phase": "train", "step": 0, "seconds": 0.0, "history": {}, "results": None}
     if resume and path.is_file():
         saved = checkpoints.load(path)
-        if _same_run(saved.get("config", {}), asdict(config)) and saved["step"] <= config.steps:
+        if _same_run(saved.get("config", {}), config) and saved["step"] <= config.steps:
             state = {k: saved[k] for k in state}
             if state["step"] < config.steps:  # a longer run continues training from the saved step
                 state["phase"], state["results"] = "train", None
@@ -214,7 +220,7 @@ def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
             log(f"resumed from {path}: phase {state['phase']}, step {state['step']}")
 
     def save():
-        checkpoints.save({**state, "config": asdict(config), "generator": generator.state_dict(),
+        checkpoints.save({**state, "config": config.to_dict(), "generator": generator.state_dict(),
                           "average": average.state_dict(),
                           "discriminator": discriminator.state_dict(), "g_optimizer": g_optimizer.state_dict(),
                           "d_optimizer": d_optimizer.state_dict(), "rng": rng.get_state()}, path)
@@ -224,16 +230,17 @@ def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
         generator.train()
         discriminator.train()
         start, last = time.perf_counter(), {}
+        scheduled = bool(config.warmup_steps or config.decay_steps)
 
         def step(i: int) -> dict[str, float]:
-            if config.decay:  # lr_t = lr · (1 − t/T): a function of the step alone, so resuming needs no state
-                for optimizer in (g_optimizer, d_optimizer):
+            if scheduled:  # a function of the step alone, so resuming needs no state
+                for optimizer, lr in ((g_optimizer, config.g_lr), (d_optimizer, config.discriminator_lr)):
                     for group in optimizer.param_groups:
-                        group["lr"] = config.lr * (1.0 - i / config.steps)
-            real = stack_images(train, random_triplets(config.batch_size, len(train), rng))
-            last.update(gan.train_step(generator, discriminator, g_optimizer, d_optimizer,
-                                                real.contiguous(memory_format=torch.channels_last), rng=rng, step=i,
-                                                tricks=tricks, precision=precision))
+                        group["lr"] = lr * config.schedule(i)
+            real = [stack_images(train, random_triplets(config.batch_size, len(train), rng)).contiguous(
+                memory_format=torch.channels_last) for _ in range(config.d_steps)]
+            last.update(gan.train_step(generator, discriminator, g_optimizer, d_optimizer, real, config.loss,
+                                       config.tricks, rng=rng, step=i, precision=precision))
             gan.update_average(average, generator, config.ema)
             state["step"] = i + 1
             return {key: round(value, 4) for key, value in last.items()}  # the history keeps 4 decimals
@@ -251,7 +258,7 @@ def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
         state["phase"] = "evaluate"
         save()
     if state["phase"] == "evaluate":
-        classifier, info = get_fashion_classifier(train_if_missing=True, progress=False)
+        classifier, info = judge.get_fashion_classifier(train_if_missing=True, progress=False)
         eval_start = time.perf_counter()
         sampler = average if config.ema > 0 else generator
         sampler.eval()
@@ -270,7 +277,7 @@ def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
             "train_seconds": round(state["seconds"], 1), "eval_seconds": round(time.perf_counter() - eval_start, 1),
             "classifier_test_accuracy": info.get("test_accuracy"),
             "target_met": fake_stats["modes"] >= TARGET_MODES and fake_stats["kl"] <= TARGET_KL,
-            "config": asdict(config), "precision": precision, "threads": torch.get_num_threads(),
+            "config": config.to_dict(), "precision": precision, "threads": torch.get_num_threads(),
             "torch": str(torch.__version__)}
         state["phase"] = "done"
         save()
@@ -285,7 +292,7 @@ def table(results: dict) -> str:
 
     rows = [("model", "modes (of 1000)", "KL to uniform", "per-channel KL", "steps"),
             (f"DCGAN, pack {config['pack']}, {config['base_channels']} channels, batch {config['batch_size']}"
-             f"{', lr decay' if config.get('decay') else ''}, smoothing {config['label_smoothing']:g}, "
+             f"{', lr decay' if config.get('decay_steps', config.get('decay')) else ''}, smoothing {config['label_smoothing']:g}, "
              f"EMA {config['ema']:g} (this run)", str(results["generated"]["modes"]),
              f"{results['generated']['kl']:.3f}", channels(results["generated"]), str(results["steps"])),
             ("real stacked Fashion-MNIST (same classifier)", str(results["real"]["modes"]),
@@ -322,15 +329,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         os.environ["GAN_COURSE_QUICK"] = "1"  # the quick classifier and '-quick' checkpoint names
-    from gan_course.core import runtime
-
     runtime.set_threads()
     values = dict(QUICK, quick=True) if args.quick else {}
     for name in ("steps", "pack", "samples", "batch_size", "base_channels", "latent_dim", "label_smoothing", "ema",
                  "precision"):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
-    config = BenchmarkConfig(seed=args.seed, decay=not args.no_decay, **values)
+    values["decay_steps"] = 0 if args.no_decay else values.get("steps", BenchmarkConfig.steps)
+    config = BenchmarkConfig(seed=args.seed, **values)
     log = (lambda message: print(message, file=sys.stderr)) if args.json else print
     results = run(config, resume=not args.no_resume, log=log)
     print(json.dumps(results, indent=2) if args.json else table(results))

@@ -268,9 +268,9 @@ ROWS = [
      ["already at step 4", "steps=2", "steps >= 4", "resume=False"]),
     ("image GAN other loss", lambda c: resume_gan(c, gan_config(steps=6, loss="lsgan")), CE,
      ["loss='non-saturating' there, 'lsgan' here", "resume=False"]),
-    ("image GAN decay with other steps", lambda c: resume_gan(c, gan_config(steps=6, decay=True),
-                                                              first=gan_config(decay=True)), CE,
-     ["steps=4 and decay=True", "steps=6", "pass steps=4"]),
+    ("image GAN other decay", lambda c: resume_gan(c, gan_config(steps=6, decay_steps=6),
+                                                   first=gan_config(decay_steps=4)), CE,
+     ["decay_steps=4 there, 6 here", "resume=False"]),
     # -- image GAN configuration
     ("g_lr=inf", lambda c: gan_config(g_lr=math.inf), VE, ["g_lr", "positive finite number", "inf"]),
     ("g_lr=0", lambda c: gan_config(g_lr=0.0), VE, ["g_lr", "positive finite number", "got 0"]),
@@ -282,6 +282,7 @@ ROWS = [
     ("batch_size=True", lambda c: gan_config(batch_size=True), VE, ["batch_size", "positive int", "True"]),
     ("loss=nope", lambda c: gan_config(loss="nope"), VE, ["'nope'", "non-saturating"]),
     ("precision=fp8", lambda c: gan_config(precision="fp8"), VE, ["'fp8'", "fp32"]),
+    ("image GAN ema=0.9", lambda c: gan_config(ema=0.9), VE, ["ImageGANConfig does not use ema", "0.0", "0.9"]),
     # -- training tricks (image GANs and the lab share them)
     ("instance_noise=nan", lambda c: gan.Tricks(instance_noise=math.nan), VE,
      ["instance_noise", "finite number >= 0", "nan"]),

@@ -1,6 +1,4 @@
-"""The course classifier: one-cycle schedule, checkpoint round trip, corrupt files retrain, clear missing error."""
-
-import math
+"""The course classifier: checkpoint round trip, corrupt files retrain, clear missing error."""
 
 import pytest
 import torch
@@ -31,19 +29,6 @@ def fake_training(monkeypatch):
 
     monkeypatch.setattr(judge, "train_fashion_classifier", train)
     return calls
-
-
-def test_one_cycle_warms_up_then_decays_to_zero():
-    total = 100
-    rates = [judge.one_cycle_lr(s, total, 1.0, 0.2) for s in range(total)]
-    assert rates[19] == pytest.approx(1.0)
-    assert all(a < b for a, b in zip(rates[:19], rates[1:20]))  # rising during warm-up
-    assert all(a >= b for a, b in zip(rates[19:], rates[20:]))  # falling afterwards
-    assert rates[-1] < 0.01
-    # cosine: halfway through the decay the rate is half the peak
-    assert judge.one_cycle_lr(20 + 40, total, 1.0, 0.2) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.5)))
-    with pytest.raises(ValueError, match="step"):
-        judge.one_cycle_lr(100, total, 1.0, 0.2)
 
 
 def test_train_then_load_round_trip(checkpoint_dir, fake_training):

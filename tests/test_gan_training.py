@@ -48,7 +48,7 @@ def test_discriminator_step_leaves_the_generator_alone():
 def test_every_loss_trains_reproducibly(loss):
     def run():
         generator, discriminator, g_opt, d_opt = make(loss)
-        config = gan.TrainConfig(steps=5, batch_size=32, loss=loss)
+        config = gan.GANConfig(steps=5, batch_size=32, loss=loss)
         data_rng = torch.Generator().manual_seed(1)
 
         def sampler(n):
@@ -84,7 +84,7 @@ def test_tricks_are_validated():
         gan.discriminator_step(generator, discriminator, d_opt, toy2d.sample("ring-8", 8), loss="hinge",
                                         tricks=gan.Tricks(label_smoothing=0.1))
     with pytest.raises(ValueError, match="d_steps"):
-        gan.TrainConfig(d_steps=0)
+        gan.GANConfig(d_steps=0)
 
 
 def test_label_flip_and_instance_noise_change_what_d_sees():

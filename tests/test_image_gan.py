@@ -22,9 +22,9 @@ def fake_images(count=96, seed=0):
 @pytest.mark.parametrize("config", [
     image_gan.ImageGANConfig(steps=8, batch_size=16, grid_size=4, grid_every=2),
     image_gan.ImageGANConfig(steps=8, batch_size=16, grid_size=4, loss="wgan-gp", d_steps=2, g_lr=1e-4, d_lr=4e-4,
-                             tricks=gan.Tricks(instance_noise=0.1)),
-    image_gan.ImageGANConfig(steps=8, batch_size=16, grid_size=4, warmup_steps=3, decay=True,
-                             tricks=gan.Tricks(label_smoothing=0.1, label_flip=0.2)),
+                             instance_noise=0.1),
+    image_gan.ImageGANConfig(steps=8, batch_size=16, grid_size=4, warmup_steps=3, decay_steps=8,
+                             label_smoothing=0.1, label_flip=0.2),
 ], ids=["non-saturating", "wgan-gp-ttur-noise", "smoothing-flip-schedule"])
 def test_resume_gives_exactly_the_uninterrupted_losses(tmp_path, config):
     images = fake_images()  # 96 images / 16 = 6 batches per epoch: the run crosses epoch boundaries
@@ -67,6 +67,26 @@ def test_finished_checkpoint_just_loads_and_can_be_extended(tmp_path):
                                   progress=False)
 
 
+def test_a_checkpoint_with_the_old_config_dict_still_resumes(tmp_path):
+    config = image_gan.ImageGANConfig(steps=6, batch_size=16, grid_size=4, warmup_steps=2, decay_steps=6,
+                                      label_smoothing=0.1)
+    straight = image_gan.train_image_gan(*tiny_models(), fake_images(), config, progress=False)
+    image_gan.train_image_gan(*tiny_models(), fake_images(), config, checkpoint=tmp_path / "old.pt", progress=False,
+                              stop_after=3)
+    state = checkpoints.load(tmp_path / "old.pt")  # rewritten as the course before GANConfig saved it
+    new_fields = set(gan.GANConfig().to_dict()) - {"steps", "batch_size", "loss", "g_lr", "d_lr", "betas", "d_steps",
+                                                   "warmup_steps", "precision", "seed"}
+    state["config"] = {**{k: v for k, v in state["config"].items() if k not in new_fields}, "decay": True,
+                       "tricks": {"label_smoothing": 0.1, "label_flip": 0.0, "instance_noise": 0.0, "gp_weight": 10.0}}
+    for name in ("g_scheduler", "d_scheduler"):
+        state[name]["lr_lambdas"] = [None]  # a lambda was not saved
+    checkpoints.save(state, tmp_path / "old.pt")
+    resumed = image_gan.train_image_gan(*tiny_models(seed=7), fake_images(), config, checkpoint=tmp_path / "old.pt",
+                                        progress=False)
+    assert resumed.resumed_from == 3 and resumed.history == straight.history
+    assert image_gan.ImageGANConfig.from_dict(state["config"]) == config
+
+
 def test_checkpoint_is_written_each_epoch_and_loads_weights_only(tmp_path):
     path = tmp_path / "d.pt"
     saves = []
@@ -98,12 +118,12 @@ def test_batch_sampler_walks_permutations_and_restores():
 
 
 def test_learning_rate_schedule_warms_up_and_decays():
-    config = image_gan.ImageGANConfig(steps=100, warmup_steps=10, decay=True)
-    assert image_gan.learning_rate_factor(0, config) == pytest.approx(0.1)
-    assert image_gan.learning_rate_factor(9, config) == pytest.approx(1.0 - 9 / 100)
-    assert image_gan.learning_rate_factor(50, config) == pytest.approx(0.5)
-    flat = image_gan.ImageGANConfig(steps=100)
-    assert image_gan.learning_rate_factor(70, flat) == 1.0
+    config = image_gan.ImageGANConfig(steps=100, warmup_steps=10, decay_steps=100)
+    assert [config.schedule(step) for step in (0, 9, 50, 100)] == [0.1, 1.0 - 9 / 100, 0.5, 0.0]
+    assert image_gan.ImageGANConfig(steps=100).schedule(70) == 1.0
+    run = image_gan.train_image_gan(*tiny_models(), fake_images(), config.replace(steps=4, decay_steps=4),
+                                    progress=False)
+    assert [group["lr"] for group in run.d_optimizer.param_groups] == [0.0]  # decayed to 0 after the last step
 
 
 def test_config_rejects_bad_values():
@@ -115,6 +135,10 @@ def test_config_rejects_bad_values():
         image_gan.ImageGANConfig(d_lr=-1.0)
     with pytest.raises(ValueError, match=r"unknown precision .half.; choose one of \[.auto., .fp32., .bf16.\]"):
         image_gan.ImageGANConfig(precision="half")
+    with pytest.raises(ValueError, match="ImageGANConfig does not use ema"):  # the trainer keeps no average of G
+        image_gan.ImageGANConfig(ema=0.999)
+    with pytest.raises(ValueError, match="grid_size"):
+        image_gan.ImageGANConfig(grid_size=0)
 
 
 def test_nan_loss_surfaces_with_its_explanation(tmp_path):

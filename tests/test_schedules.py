@@ -72,3 +72,29 @@ def test_bad_arguments_are_refused():
         schedules.make("linear")
     assert schedules.make("cosine", warmup_steps=1, total_steps=3)(0) == 1.0
     assert schedules.factors(schedules.WarmupStep(0, 1, 0.5), 3) == [1.0, 0.5, 0.25]
+
+
+def test_one_cycle_warms_up_then_decays_to_zero():
+    total = 100
+    rates = [schedules.one_cycle_lr(s, total, 1.0, 0.2) for s in range(total)]
+    assert rates[19] == pytest.approx(1.0)
+    assert all(a < b for a, b in zip(rates[:19], rates[1:20]))  # rising during warm-up
+    assert all(a >= b for a, b in zip(rates[19:], rates[20:]))  # falling afterwards
+    assert rates[-1] < 0.01
+    # cosine: halfway through the decay the rate is half the peak
+    assert schedules.one_cycle_lr(20 + 40, total, 1.0, 0.2) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.5)))
+    with pytest.raises(ValueError, match="step"):
+        schedules.one_cycle_lr(100, total, 1.0, 0.2)
+    # the formula of WarmupCosine, rounded differently during warm-up (why it stays its own function)
+    cosine = schedules.WarmupCosine(20, total)
+    assert rates == pytest.approx([cosine(s) for s in range(total)], rel=1e-15, abs=0)
+
+
+def test_linear_decay_is_the_old_decay_to_zero_bit_for_bit():
+    total, warmup = 50, 7  # the image GANs' and the benchmark's former formula, (warm-up ·) (1 − step/steps)
+    warm = [(s + 1) / warmup if s < warmup else 1.0 for s in range(total + 1)]
+    assert [schedules.LinearDecay(0, 0, total)(s) for s in range(total + 1)] == [1.0 - s / total for s in
+                                                                                range(total + 1)]
+    assert [schedules.LinearDecay(warmup, 0, total)(s) for s in range(total + 1)] == [
+        w * (1.0 - s / total) for s, w in enumerate(warm)]
+    assert schedules.LinearDecay(0, 10, 20, floor=0.5)(40) == 0.5  # held at the floor after the decay

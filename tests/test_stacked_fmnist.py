@@ -105,3 +105,22 @@ def test_channel_kls_are_zero_for_even_classes_and_log10_for_one_class():
     assert stacked.channel_kls(even) == [0.0, 0.0, 0.0]
     assert stacked.channel_kls(one) == [round(math.log(10), 4)] * 3
 
+
+
+def test_old_checkpoint_configs_load_and_the_flags_build_the_config(monkeypatch, capsys):
+    old = {"steps": 30, "batch_size": 16, "latent_dim": 128, "base_channels": 8, "pack": 2, "lr": 1e-4, "decay": True,
+           "label_smoothing": 0.1, "ema": 0.9, "precision": "fp32", "samples": 1000, "checkpoint_every": 10,
+           "train_limit": 3000, "seed": 0, "quick": True}  # a checkpoint's config before BenchmarkConfig(GANConfig)
+    config = stacked.BenchmarkConfig.from_dict(old)
+    assert (config.g_lr, config.decay_steps, config.ema, config.label_smoothing) == (1e-4, 30, 0.9, 0.1)
+    assert stacked.BenchmarkConfig.from_dict({**old, "decay": False}).decay_steps == 0
+    assert stacked._same_run(old, config.replace(steps=60, decay_steps=60))  # a longer run continues it
+    assert not stacked._same_run(old, config.replace(decay_steps=0)) and not stacked._same_run({"x": 1}, config)
+    with pytest.raises(ValueError, match="ema must lie"):
+        stacked.BenchmarkConfig(ema=1.5)
+    seen = []
+    monkeypatch.setattr(stacked, "run", lambda config, resume, log: seen.append(config) or {})
+    stacked.main(["--quick", "--json", "--steps", "7", "--no-decay"])
+    stacked.main(["--quick", "--json", "--steps", "7", "--ema", "0"])
+    capsys.readouterr()
+    assert [(c.steps, c.decay_steps, c.ema) for c in seen] == [(7, 0, 0.999), (7, 7, 0.0)]

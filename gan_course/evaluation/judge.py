@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from gan_course.core import checkpoints, runtime
-from gan_course.training import classification
+from gan_course.training import classification, schedules
 from gan_course.data import fashion_mnist
 from gan_course.models import cnn
 
@@ -48,20 +48,6 @@ class ClassifierMissingError(FileNotFoundError):
     """No trained classifier on disk and training was not allowed."""
 
 
-def one_cycle_lr(step: int, total_steps: int, max_lr: float, warmup_fraction: float) -> float:
-    """Learning rate at ``step``: linear warm-up ``max_lr·s/w`` for ``s < w``, then ``max_lr·½(1 + cos πu)``.
-
-    ``w = warmup_fraction·total_steps`` and ``u = (s − w)/(total − w)`` runs from 0 to 1 over the decay.
-    """
-    if not 0 <= step < total_steps:
-        raise ValueError(f"step must be in [0, {total_steps}), got {step}")
-    warmup = max(1, round(warmup_fraction * total_steps))
-    if step < warmup:
-        return max_lr * (step + 1) / warmup
-    progress = (step - warmup) / max(1, total_steps - warmup)
-    return max_lr * 0.5 * (1.0 + math.cos(math.pi * progress))
-
-
 def train_fashion_classifier(model: nn.Module, quick: bool, progress: bool = True) -> dict:
     """Train ``model`` in place on Fashion-MNIST in [-1, 1] with the ``QUICK`` or ``FULL`` recipe.
 
@@ -77,7 +63,7 @@ def train_fashion_classifier(model: nn.Module, quick: bool, progress: bool = Tru
         model, train.images, train.labels, epochs=recipe.epochs, batch_size=recipe.batch_size, lr=recipe.max_lr,
         weight_decay=recipe.weight_decay, optimizer="adam", test_images=test.images, test_labels=test.labels,
         generator=torch.Generator().manual_seed(recipe.seed), progress=progress, desc="training the classifier",
-        lr_schedule=lambda step: one_cycle_lr(step, total_steps, recipe.max_lr, recipe.warmup_fraction))
+        lr_schedule=lambda step: schedules.one_cycle_lr(step, total_steps, recipe.max_lr, recipe.warmup_fraction))
     model.eval()
     seen = slice(0, TRAIN_ACCURACY_SAMPLES)  # a fixed slice of the training set, enough to see the gap
     return {"loss": history["loss"], "test_accuracy_per_epoch": history["test_accuracy"],

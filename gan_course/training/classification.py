@@ -78,7 +78,7 @@ def train_classifier(model: nn.Module, train_images: torch.Tensor, train_labels:
     training (train mode: dropout on), so it costs nothing extra; call ``accuracy`` for the eval-mode number.
     ``weight_decay`` is passed to the optimizer (L2 penalty for Adam/SGD, decoupled decay for AdamW).
     ``lr_schedule(s)``, when given, is the learning rate of update ``s`` (0 … epochs · batches per epoch − 1),
-    set before it (``classifier.one_cycle_lr``); else ``lr`` stays constant. The model's train/eval mode is
+    set before it (``schedules.one_cycle_lr``); else ``lr`` stays constant. The model's train/eval mode is
     restored at the end. This is the course's one classifier trainer (lessons 01 and 04).
     """
     from tqdm.auto import tqdm

@@ -15,9 +15,9 @@ this file adds only what a long run needs.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -26,62 +26,21 @@ from gan_course.core import checkpoints, runtime
 from gan_course.training import gan, losses
 
 
-PRECISIONS = ("auto", *gan.PRECISIONS)
-
-
-def check_precision(precision: str) -> str:
-    return runtime.lookup(PRECISIONS, precision, "precision")
-
-
-def resolve_precision(precision: str, device: torch.device | str = "cpu") -> str:
-    """``"auto"`` -> ``"bf16"`` where bfloat16 runs natively on ``device``, else ``"fp32"``; others unchanged."""
-    if check_precision(precision) != "auto":
-        return precision
-    return "bf16" if gan.bf16_is_fast(device) else "fp32"
-
-
-@dataclass
-class ImageGANConfig:
-    """Settings of one run. Adam(lr, β1 = 0.5) is the DCGAN recipe; ``d_lr`` > ``g_lr`` is TTUR (Heusel et al.)."""
-    steps: int = 1000  # generator updates
+@dataclass(frozen=True)
+class ImageGANConfig(gan.GANConfig):
+    """One run of ``train_image_gan``: ``gan.GANConfig`` (Adam at ``g_lr`` with β1 = 0.5 is the DCGAN recipe) plus
+    the fixed-noise grids. A DCGAN batch is 64; ``precision="auto"`` is bf16 where the hardware runs it natively."""
     batch_size: int = 64
-    loss: str = "non-saturating"  # a key of losses.GAN_LOSSES
-    g_lr: float = 2e-4
-    d_lr: float | None = None  # None: same as g_lr; TTUR uses e.g. g_lr = 1e-4, d_lr = 4e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    d_steps: int = 1  # discriminator updates per generator update
-    warmup_steps: int = 0  # linear learning-rate warm-up over this many steps
-    decay: bool = False  # linear learning-rate decay to 0 at the last step
-    tricks: gan.Tricks = field(default_factory=gan.Tricks)
-    seed: int = 0
+    precision: str = "auto"
     grid_size: int = 64  # fixed-noise samples drawn for each grid
     grid_every: int = 0  # steps between grids; 0: about 8 grids per run
-    precision: str = "auto"  # "fp32", "bf16" (forward passes under bfloat16 autocast) or "auto": bf16 where the
-    # hardware runs it natively (gan.bf16_is_fast), else fp32
+
+    unused: ClassVar[tuple[str, ...]] = ("ema",)
 
     def __post_init__(self):
-        losses.get_loss(self.loss)
-        check_precision(self.precision)
-        if isinstance(self.tricks, dict):  # from a checkpoint
-            self.tricks = gan.Tricks(**self.tricks)
-        self.betas = tuple(self.betas)
-        for name in ("steps", "batch_size", "d_steps", "grid_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        for name in ("warmup_steps", "grid_every", "seed"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
-                raise ValueError(f"{name} must be an int >= 0, got {getattr(self, name)!r}")
-        for name in ("g_lr", "d_lr"):
-            if getattr(self, name) is not None or name == "g_lr":
-                runtime.check_number(name, getattr(self, name), strict=True)
-        if len(self.betas) != 2 or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1
-                                           for b in self.betas):
-            raise ValueError(f"betas must be two numbers in [0, 1) (Adam's beta1, beta2), got {self.betas!r}")
-
-    @property
-    def discriminator_lr(self) -> float:
-        return self.g_lr if self.d_lr is None else self.d_lr
+        super().__post_init__()
+        runtime.check_int("grid_size", self.grid_size, 1)
+        runtime.check_int("grid_every", self.grid_every, 0)
 
 
 class BatchSampler:
@@ -118,16 +77,6 @@ class BatchSampler:
     def restore(self, state: dict) -> None:
         self.epoch, self.offset = int(state["epoch"]), int(state["offset"])
         self._order = self._permutation(self.epoch)
-
-
-def learning_rate_factor(step: int, config: ImageGANConfig) -> float:
-    """Multiplier of the base learning rate: linear warm-up to 1, then (optionally) linear decay towards 0."""
-    factor = 1.0
-    if config.warmup_steps and step < config.warmup_steps:
-        factor = (step + 1) / config.warmup_steps
-    if config.decay:
-        factor *= 1.0 - step / config.steps
-    return factor
 
 
 @dataclass
@@ -171,7 +120,7 @@ def _state(run: TrainingRun, rng: torch.Generator, sampler: BatchSampler, schedu
             "g_scheduler": schedulers[0].state_dict(), "d_scheduler": schedulers[1].state_dict(),
             "rng": rng.get_state(), "torch_rng": torch.get_rng_state(), "sampler": sampler.state(),
             "step": run.step, "seconds": run.seconds, "history": run.history, "grids": run.grids,
-            "grid_steps": run.grid_steps, "config": asdict(run.config)}
+            "grid_steps": run.grid_steps, "config": run.config.to_dict()}
 
 
 _HOW_TO_SAVE = ("the returned run holds the trained models: save them with checkpoints.save({'generator': "
@@ -204,21 +153,16 @@ def _check_resumable(path: Path, state: dict, config: ImageGANConfig, generator:
             f"checkpoint {path} is not a train_image_gan checkpoint: it lacks {missing} (it holds "
             f"{sorted(state)[:8]}), so it may belong to another lesson or tool; {fresh}")
     try:
-        saved = ImageGANConfig(**state["config"])
+        saved = ImageGANConfig.from_dict(state["config"])  # also the old spelling (tricks, decay)
     except (TypeError, ValueError) as err:
         raise checkpoints.CheckpointError(f"checkpoint {path} holds a config this version cannot read ({err}); "
                                           f"{fresh}") from err
-    mine, theirs = asdict(config), asdict(saved)
+    mine, theirs = config.to_dict(), saved.to_dict()
     differ = [name for name in mine if name != "steps" and mine[name] != theirs[name]]
     if differ:
         details = "; ".join(f"{name}={theirs[name]!r} there, {mine[name]!r} here" for name in differ)
         raise checkpoints.CheckpointError(f"checkpoint {path} was written with other settings ({details}): pass "
                                           f"the checkpoint's values to continue that run, or {fresh}")
-    if config.decay and config.steps != saved.steps:
-        raise checkpoints.CheckpointError(
-            f"checkpoint {path} was written with steps={saved.steps} and decay=True (the learning-rate decay "
-            f"depends on steps), this run has steps={config.steps}: pass steps={saved.steps} to continue it, or "
-            f"{fresh}")
     if state["step"] > config.steps:
         raise checkpoints.CheckpointError(
             f"checkpoint {path} is already at step {state['step']}, past this run's steps={config.steps}: pass "
@@ -263,10 +207,10 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
         raise ValueError(f"images must have shape (N, C, 28, 28) matching the discriminator, got "
                          f"{tuple(images.shape)}")
     path = Path(checkpoint) if checkpoint is not None else None
-    g_optimizer = gan.make_optimizer("adam", generator.parameters(), config.g_lr, config.betas)
-    d_optimizer = gan.make_optimizer("adam", discriminator.parameters(), config.discriminator_lr, config.betas)
-    schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lambda step: learning_rate_factor(step, config))
-                  for opt in (g_optimizer, d_optimizer)]
+    g_optimizer = gan.make_optimizer(config.g_optimizer, generator.parameters(), config.g_lr, config.betas)
+    d_optimizer = gan.make_optimizer(config.d_optimizer, discriminator.parameters(), config.discriminator_lr,
+                                     config.betas)
+    schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, config.schedule) for opt in (g_optimizer, d_optimizer)]
     rng = torch.Generator().manual_seed(config.seed)
     sampler = BatchSampler(images, config.batch_size, config.seed)
     run = TrainingRun(generator, discriminator, g_optimizer, d_optimizer, config, {}, [], [], 0, 0, 0.0, None,
@@ -290,7 +234,7 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
     last = config.steps if stop_after is None else min(config.steps, run.step + stop_after)
     if path is not None and run.step < last:
         checkpoints.check_writable(path)  # now, not after the training it would have saved
-    precision = resolve_precision(config.precision, next(generator.parameters()).device)
+    precision = gan.resolve_precision(config.precision, next(generator.parameters()).device)
     generator.train()
     discriminator.train()
     from tqdm.auto import tqdm
@@ -356,18 +300,15 @@ def feature_matching_loss(discriminator: nn.Module, real_images: Tensor, fake_im
 
 @dataclass(frozen=True)
 class Recipe:
-    """A named lesson run: the loss family, the discriminator's normalisation and the optimizer settings."""
+    """A named lesson run: the loss family, the discriminator's normalisation and the other ``ImageGANConfig``
+    fields it sets (``settings``); ``decay``: a linear learning-rate decay to 0 over the run (``decay_steps = steps``)."""
     name: str
     loss: str
     description: str
     spectral_norm: bool = False
     batch_norm: bool = True  # in D; a WGAN-GP critic must not use it (the penalty is per sample)
-    label_smoothing: float = 0.0
-    g_lr: float = 2e-4
-    d_lr: float | None = None
-    decay: bool = True  # linear learning-rate decay to 0 over the run (all lesson runs use it)
-    d_steps: int = 1  # critic/discriminator updates per generator update
-    betas: tuple[float, float] = (0.5, 0.999)  # Adam's (β1, β2); WGAN-GP's paper uses (0, 0.9)
+    decay: bool = True
+    settings: dict = field(default_factory=dict)
 
     def build(self, steps: int, seed: int = 0):
         """(generator, discriminator, config) for ``steps`` generator updates, seeded."""
@@ -376,20 +317,19 @@ class Recipe:
         runtime.seed_everything(seed)
         generator = dcgan.DCGANGenerator()
         discriminator = dcgan.DCGANDiscriminator(spectral_norm=self.spectral_norm, batch_norm=self.batch_norm)
-        config = ImageGANConfig(steps=steps, batch_size=64, loss=self.loss, g_lr=self.g_lr, d_lr=self.d_lr,
-                                decay=self.decay, d_steps=self.d_steps, betas=self.betas,
-                                tricks=gan.Tricks(label_smoothing=self.label_smoothing), seed=seed)
+        config = ImageGANConfig(steps=steps, loss=self.loss, decay_steps=steps if self.decay else 0, seed=seed,
+                                **self.settings)
         return generator, discriminator, config
 
 
 RECIPES: dict[str, Recipe] = {
     "dcgan": Recipe("dcgan", "non-saturating", "lesson 11: DCGAN, non-saturating loss, label smoothing 0.1, LR decay",
-                    label_smoothing=0.1),
+                    settings={"label_smoothing": 0.1}),
     "wgan-gp": Recipe("wgan-gp", "wgan-gp", "lesson 12: Wasserstein critic + gradient penalty (no BatchNorm in D)",
                       batch_norm=False),
     "wgan-gp-paper": Recipe("wgan-gp-paper", "wgan-gp", "lesson 12: WGAN-GP with the paper's settings (5 critic "
-                            "steps per G step, Adam 1e-4, β = (0, 0.9), no decay)", batch_norm=False, g_lr=1e-4,
-                            d_steps=5, betas=(0.0, 0.9), decay=False),
+                            "steps per G step, Adam 1e-4, β = (0, 0.9), no decay)", batch_norm=False, decay=False,
+                            settings={"g_lr": 1e-4, "d_steps": 5, "betas": (0.0, 0.9)}),
     "lsgan": Recipe("lsgan", "lsgan", "lesson 12: least-squares loss"),
     "hinge-sn": Recipe("hinge-sn", "hinge", "lesson 12: hinge loss, spectral norm in D (no BatchNorm)",
                        spectral_norm=True, batch_norm=False),

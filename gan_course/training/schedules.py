@@ -1,4 +1,6 @@
-"""Learning-rate schedules: linear warm-up, then cosine, step or exponential decay (lesson 03; GAN lessons 11, 12).
+"""The course's learning-rate schedules: warm-up then cosine, step or exponential decay (lesson 03), the classifier's
+``one_cycle_lr`` (lesson 04) and ``LinearDecay``, every GAN trainer's (``GANConfig.schedule``: lessons 09–12, the lab,
+the Stacked-Fashion-MNIST benchmark).
 
 Each schedule is a small callable ``factor(step) -> float`` that ``torch.optim.lr_scheduler.LambdaLR`` multiplies
 with the optimizer's base learning rate: ``lr(step) = base_lr · factor(step)``. Warm-up ramps linearly,
@@ -109,6 +111,22 @@ class LinearDecay:
         if not self.decay_steps or step <= self.decay_start:
             return warm
         return warm * (1.0 - min(1.0, (step - self.decay_start) / self.decay_steps) * (1.0 - self.floor))
+
+
+def one_cycle_lr(step: int, total_steps: int, max_lr: float, warmup_fraction: float) -> float:
+    """Lesson 04's classifier rate at ``step``: warm-up ``max_lr·(s + 1)/w`` for ``s < w``, then ``max_lr·½(1 + cos πu)``
+    with ``w = round(warmup_fraction·total_steps)`` and ``u = (s − w)/(total − w)``.
+
+    The formula of ``max_lr · WarmupCosine(w, total_steps)(step)``, but not bit-identical to it (in lesson 04's full
+    run 145 of the 375 warm-up rates, of 1,876, differ in the last bit: the product is rounded in another order);
+    kept as its own function so the saved classifier trains to the same weights."""
+    if not 0 <= step < total_steps:
+        raise ValueError(f"step must be in [0, {total_steps}), got {step}")
+    warmup = max(1, round(warmup_fraction * total_steps))
+    if step < warmup:
+        return max_lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total_steps - warmup)
+    return max_lr * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 SCHEDULES = {"cosine": WarmupCosine, "step": WarmupStep, "exponential": WarmupExponential}
