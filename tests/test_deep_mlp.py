@@ -30,7 +30,7 @@ def test_wrong_input_shape_is_named():
 @pytest.mark.parametrize("field, value, message", [
     ("depth", 0, "depth must be a positive int"),
     ("width", 2.5, "width must be a positive int"),
-    ("activation", "softmax", "not a hidden-layer activation"),
+    ("activation", "softmax", "unknown DeepMLPConfig.activation .softmax."),
     ("activation", "swish", "choose one of"),
     ("init", "orthogonal", "unknown DeepMLPConfig.init 'orthogonal'; choose one of"),
     ("norm", "groupnorm", "unknown DeepMLPConfig.norm 'groupnorm'; choose one of"),

@@ -41,9 +41,7 @@ class DeepMLPConfig:
             value = getattr(self, field)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"DeepMLPConfig.{field} must be a positive int, got {value!r}")
-        if self.activation not in activations.HIDDEN_ACTIVATIONS:
-            raise ValueError(f"DeepMLPConfig.activation {self.activation!r} is not a hidden-layer activation; "
-                             f"choose one of {list(activations.HIDDEN_ACTIVATIONS)}")
+        runtime.lookup(activations.HIDDEN_ACTIVATIONS, self.activation, "DeepMLPConfig.activation")
         runtime.lookup(INITS, self.init, "DeepMLPConfig.init")
         runtime.lookup(NORMS, self.norm, "DeepMLPConfig.norm")
         if not isinstance(self.residual, bool):

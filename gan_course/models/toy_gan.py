@@ -25,9 +25,7 @@ HIDDEN_ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), 
 
 
 def _activation(name: str) -> nn.Module:
-    if name not in HIDDEN_ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(HIDDEN_ACTIVATIONS)}")
-    return HIDDEN_ACTIVATIONS[name]()
+    return runtime.lookup(HIDDEN_ACTIVATIONS, name, "activation")()
 
 
 class MLPGenerator(nn.Module):
