@@ -28,7 +28,7 @@ from torch import nn
 from gan_course.core import runtime
 
 CHECKPOINT_ENV = "GAN_COURSE_CHECKPOINTS"
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data" / "checkpoints"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "checkpoints"  # the repository's data/
 
 
 class CheckpointError(RuntimeError):
