@@ -209,18 +209,37 @@ def test_lr_decay_and_noise_annealing():
     lab.step(12)
     assert lab._tricks().instance_noise == 0.0
     assert lab.g_optimizer.param_groups[0]["lr"] == pytest.approx(lab.config.g_lr * lab.lr_factor(11))
+    assert lab.lr_factor(15) == lab.config.schedule(15) and isinstance(lab.config, gan.GANConfig)
+
+
+def test_a_lab_saved_with_beta1_beta2_loads_and_trains_on_the_same(tmp_path):
+    run = ModeCollapseLab(LabConfig(**SMALL, betas=(0.6, 0.99), d_lr=2e-3))
+    run.step(10)
+    state = run.state()
+    old = {k: v for k, v in state["config"].items() if k not in ("betas", "steps", "warmup_steps", "precision")}
+    state["config"] = {**old, "beta1": 0.6, "beta2": 0.99}  # the config as older versions saved it
+    torch.save(state, tmp_path / "old.pt")
+    loaded = ModeCollapseLab.load(tmp_path / "old.pt")
+    assert loaded.config == run.config and loaded.config.betas == (0.6, 0.99)
+    run.step(5)
+    loaded.step(5)
+    torch.testing.assert_close(loaded.samples(50), run.samples(50), rtol=0, atol=0)
+    assert lab_module.restart_fields(LabConfig(), LabConfig(betas=(0.9, 0.999))) == {
+        "betas": "the optimizers are rebuilt"}
 
 
 @pytest.mark.parametrize("changes, message", [
     (dict(g_lr=-1e-3), "g_lr"), (dict(d_lr=0.0), "d_lr"), (dict(batch_size=0), "batch_size"),
     (dict(loss="vanilla"), "non-saturating"), (dict(target="ring-9"), "grid-25"),
     (dict(g_optimizer="adamw"), "rmsprop"), (dict(batch_size=30, pack=4), "multiple of pack"),
-    (dict(label_smoothing=0.1, loss="wgan-gp"), "lsgan"), (dict(beta1=1.5), "beta1"),
+    (dict(label_smoothing=0.1, loss="wgan-gp"), "lsgan"), (dict(betas=(1.5, 0.999)), "betas"),
     (dict(unrolled_steps=-1), "unrolled_steps"), (dict(label_flip=0.7), "label_flip"),
     (dict(energy_weight=-1.0), "energy_weight must be a finite number >= 0"),
     (dict(energy_weight=math.inf), "energy_weight"),
     (dict(gan_weight=0.0), "gan_weight=0 .* needs energy_weight > 0"), (dict(gan_weight=-1.0), "gan_weight"),
     (dict(gan_weight=math.nan, energy_weight=1.0), "gan_weight"), (dict(unrolled_mode="second"), "lookahead"),
+    (dict(steps=10), "does not use steps"), (dict(warmup_steps=5), "does not use warmup_steps"),
+    (dict(precision="bf16"), "does not use precision"), (dict(g_width=10**7), "g_width must be at most"),
 ])
 def test_bad_configs_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):

@@ -20,7 +20,8 @@ def ui():
 
 
 def test_every_field_has_one_control_with_a_tooltip_top_bar_and_groups(ui):
-    assert set(ui.controls) == set(lab_engine.LabConfig().to_dict())
+    fields = set(lab_engine.LabConfig().to_dict()) - set(lab_engine.LabConfig.unused) - {"betas"}
+    assert set(ui.controls) == fields | {"beta1", "beta2"}  # betas: two number boxes
     grouped = [name for names in mode_collapse_lab.GROUPS.values() for name in names]
     assert sorted(grouped + list(mode_collapse_lab.TOP)) == sorted(ui.controls), "each field in one place"
     assert all(control.tooltip for control in ui.controls.values())
@@ -60,9 +61,13 @@ def test_live_setting_acts_now_and_structural_setting_waits_behind_a_badge(ui):
 
 def test_invalid_setting_shows_the_engine_message_not_a_traceback(ui):
     ui.controls["beta1"].value = 1.5
-    assert "beta1 must lie in" in ui.status.value
-    assert ui.lab.config.beta1 == 0.5  # the running lab kept its valid config
+    assert "betas must be two numbers in [0, 1)" in ui.status.value
+    assert ui.lab.config.betas == (0.5, 0.999)  # the running lab kept its valid config
     ui.controls["beta1"].value = 0.5
+    ui.controls["beta2"].value = 0.9  # the two boxes edit one field, which needs a restart
+    assert ui.lab.config.betas == (0.5, 0.999) and "betas changed" in ui.badge.value
+    ui.on_reset()
+    assert ui.lab.config.betas == (0.5, 0.9) and ui.lab.d_optimizer.param_groups[0]["betas"] == (0.5, 0.9)
     ui.controls["g_width"].value = 10**7
     assert "g_width must be at most" in ui.status.value and ui.lab.generator.net[0].out_features == 32
 

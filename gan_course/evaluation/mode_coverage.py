@@ -35,7 +35,7 @@ from gan_course.training import lab
 
 TARGETS = ("ring-8", "grid-25")
 FORMAT = 1
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "mode_coverage"
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "mode_coverage"
 METRICS = ("modes", "high_quality", "reverse_kl")
 VANILLA_STEPS = 2000
 
@@ -141,16 +141,13 @@ def with_previous(rows: list[dict]) -> list[dict]:
 
 
 def check_recipe(name: str) -> tuple:
-    if name not in RECIPES:
-        raise ValueError(f"unknown recipe {name!r}; choose one of {list(RECIPES)}")
-    return RECIPES[name]
+    return runtime.lookup(RECIPES, name, "recipe")
 
 
 def config_for(recipe: str, target: str, seed: int = 0) -> lab.LabConfig:
     """The LabConfig one run of ``recipe`` on ``target`` uses (metrics are taken once, after the last step)."""
     preset, steps, changes, _, _ = check_recipe(recipe)
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}; choose one of {list(TARGETS)}")
+    runtime.lookup(TARGETS, target, "target")
     return lab.preset(preset, target=target, seed=seed, eval_every=max(steps, 1), **changes)
 
 
@@ -192,6 +189,15 @@ def _git(*args: str) -> str:
         return ""
 
 
+def stored_config_matches(stored: dict, recipe: str, target: str) -> bool:
+    """Whether a row file's ``config`` (older files spell Adam's betas ``beta1``/``beta2``) is the config
+    ``recipe`` on ``target`` uses now (``config_for``, seed 0)."""
+    try:
+        return lab.LabConfig.from_dict(stored) == config_for(recipe, target)
+    except (ValueError, TypeError):
+        return False
+
+
 def result_path(directory: str | Path, recipe: str, target: str) -> Path:
     return Path(directory) / f"{recipe}__{target}.json"
 
@@ -209,7 +215,7 @@ def save_runs(directory: str | Path, recipe: str, target: str, runs: list[dict],
     merged = {run["seed"]: run for run in runs}
     if path.exists():
         old = json.loads(path.read_text())
-        if old.get("config") == config and old.get("steps") == steps and old.get("format") == FORMAT:
+        if stored_config_matches(old.get("config"), recipe, target) and old.get("steps") == steps and old.get("format") == FORMAT:
             merged = {**{run["seed"]: run for run in old["runs"]}, **merged}
     ordered = [merged[seed] for seed in sorted(merged)]
     record = {"format": FORMAT, "recipe": recipe, "target": target, "steps": steps, "preset": preset,

@@ -16,8 +16,6 @@ Tricks beyond ``gan.Tricks``, built here:
   G's gradient of its loss against the unrolled D, f_K(θ_G, θ_D^K(θ_G)), includes dθ_D^K/dθ_G, the second-order
   term (``unrolled_generator_loss``). D's update rule (Adam, RMSprop or SGD with the optimizer's current state) is
   differentiated too; D's module itself is never changed by the unroll;
-- a linear learning-rate decay of both networks over ``[decay_start, decay_start + decay_steps]`` to
-  ``decay_floor`` × the base rate;
 - an exponential moving average of G's weights (Yazıcı et al., 2019): with ``ema > 0`` samples and metrics come
   from the averaged generator, training still updates the raw one.
 - Fourier features of D's input (``fourier_features``, ``toy_gan.FourierFeatures``) opened coarse-to-fine over
@@ -48,11 +46,11 @@ fits both targets; ``samples()`` and every probe answer in data units.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -79,7 +77,7 @@ UNROLLED_MODES = ("lookahead", "full")  # first-order look-ahead D, or the full 
 RESTART_REASONS = {
     "target": "new data", "seed": "a new random stream and new initial weights",
     "g_optimizer": "G's optimizer is rebuilt", "d_optimizer": "D's optimizer is rebuilt",
-    "beta1": "the optimizers are rebuilt", "beta2": "the optimizers are rebuilt",
+    "betas": "the optimizers are rebuilt",
     "g_width": "G is rebuilt", "g_depth": "G is rebuilt", "latent_dim": "G's input size changes",
     "latent_components": "G's input size changes", "d_width": "D is rebuilt", "d_depth": "D is rebuilt",
     "pack": "D's input size changes", "minibatch_std": "D's layers change", "spectral_norm": "D's layers change",
@@ -89,30 +87,20 @@ RESTART_REASONS = {
 
 
 @dataclass(frozen=True)
-class LabConfig:
-    """Everything that defines one lab run; the same config and seed give the same numbers.
-
-    Frozen and checked once, where it is made (``__post_init__``); change it with ``replace``."""
-    target: str = "ring-8"
-    loss: str = "non-saturating"
-    g_optimizer: str = "adam"
-    d_optimizer: str = "adam"
+class LabConfig(gan.GANConfig):
+    """Everything that defines one lab run: ``gan.GANConfig``'s shared fields (lab defaults below) and the lab's own;
+    the same config and seed give the same numbers. The lab trains in bursts (``step(n)``), in fp32, without
+    warm-up: ``unused``."""
     g_lr: float = 1e-3
-    d_lr: float = 1e-3
-    beta1: float = 0.5  # Adam only
-    beta2: float = 0.999
-    d_steps: int = 1  # discriminator updates per generator update
+    d_lr: float | None = 1e-3
+    target: str = "ring-8"
     g_width: int = 128
     g_depth: int = 2
     d_width: int = 128
     d_depth: int = 2
     latent_dim: int = 2
     latent_components: int = 0  # K > 0: a one-hot code of K components in front of the Gaussian noise
-    batch_size: int = 256
-    label_smoothing: float = 0.0  # one-sided: real target 1 − s
-    label_flip: float = 0.0  # fraction of swapped real/fake roles in the D step
-    instance_noise: float = 0.0  # std of the noise added to D's inputs (in scaled data units)
-    noise_anneal_steps: int = 0  # 0: constant noise; else linear decay to 0 over this many G steps
+    noise_anneal_steps: int = 0  # 0: constant instance noise; else linear decay to 0 over this many G steps
     pack: int = 1  # PacGAN: D judges `pack` samples jointly
     minibatch_std: bool = False
     spectral_norm: bool = False
@@ -121,37 +109,19 @@ class LabConfig:
     fourier_anneal_steps: int = 0  # 0: all frequencies from the start; else opened coarse-to-fine over these steps
     energy_weight: float = 0.0  # λ of the energy distance between G's batch and a real batch, added to G's loss
     gan_weight: float = 1.0  # weight of the adversarial part of G's loss; 0 = energy only (D not trained or consulted)
-    gp_weight: float = 10.0  # λ for wgan-gp
     unrolled_steps: int = 0  # D steps G looks ahead for its update (0 = off)
     unrolled_mode: str = "lookahead"  # "lookahead": first-order (D's updates treated as fixed); "full": Metz et al.
-    decay_start: int = 0  # G step where the linear learning-rate decay begins
-    decay_steps: int = 0  # length of the decay; 0 = constant learning rates
-    decay_floor: float = 0.0  # lr multiplier reached at the end of the decay
-    ema: float = 0.0  # decay of the moving average of G's weights; 0 = off
     eval_every: int = 250  # G steps between recorded mode metrics
-    seed: int = 0
+
+    unused: ClassVar[tuple[str, ...]] = ("steps", "warmup_steps", "precision")
 
     def __post_init__(self):
-        self.validate()
-
-    def validate(self) -> "LabConfig":
-        """Raise ``ValueError`` naming the bad value (and the allowed ones) if any field is out of range."""
-        if self.target not in TARGETS:
-            raise ValueError(f"unknown target {self.target!r}; choose one of {list(TARGETS)}")
-        if self.loss not in losses.GAN_LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose one of {list(losses.GAN_LOSSES)}")
-        for name in ("g_optimizer", "d_optimizer"):
-            if getattr(self, name) not in OPTIMIZERS:
-                raise ValueError(f"unknown {name} {getattr(self, name)!r}; choose one of {list(OPTIMIZERS)}")
-        for name in ("g_lr", "d_lr"):
-            runtime.check_number(name, getattr(self, name), strict=True)
-        for name in ("beta1", "beta2", "decay_floor", "ema"):
-            value = getattr(self, name)
-            if not 0.0 <= value < 1.0 and not (name == "decay_floor" and value == 1.0):
-                raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
-        positive = ("d_steps", "g_width", "g_depth", "d_width", "d_depth", "latent_dim", "batch_size", "pack",
-                    "eval_every")
-        runtime.check_positive(**{name: getattr(self, name) for name in positive})
+        super().__post_init__()
+        runtime.lookup(TARGETS, self.target, "target")
+        runtime.lookup(UNROLLED_MODES, self.unrolled_mode, "unrolled_mode")
+        runtime.check_positive(g_width=self.g_width, g_depth=self.g_depth, d_width=self.d_width,
+                               d_depth=self.d_depth, latent_dim=self.latent_dim, pack=self.pack,
+                               eval_every=self.eval_every)
         for name, most in (("g_width", MAX_WIDTH), ("d_width", MAX_WIDTH), ("g_depth", MAX_DEPTH),
                            ("d_depth", MAX_DEPTH)):
             if getattr(self, name) > most:
@@ -160,10 +130,8 @@ class LabConfig:
         runtime.check_number("gan_weight", self.gan_weight)
         if self.gan_weight == 0 and self.energy_weight == 0:
             raise ValueError("gan_weight=0 (energy only) needs energy_weight > 0: otherwise G has no loss at all")
-        if self.unrolled_mode not in UNROLLED_MODES:
-            raise ValueError(f"unknown unrolled_mode {self.unrolled_mode!r}; choose one of {list(UNROLLED_MODES)}")
         for name in ("latent_components", "fourier_features", "fourier_anneal_steps", "noise_anneal_steps",
-                     "unrolled_steps", "decay_start", "decay_steps", "seed"):
+                     "unrolled_steps"):
             runtime.check_int(name, getattr(self, name), minimum=0)
         if self.latent_components == 1:
             raise ValueError("latent_components must be 0 (plain Gaussian noise) or >= 2, got 1")
@@ -173,25 +141,6 @@ class LabConfig:
         if self.label_smoothing and not losses.GAN_LOSSES[self.loss].soft_labels:
             allowed = [name for name, family in losses.GAN_LOSSES.items() if family.soft_labels]
             raise ValueError(f"label smoothing needs one of the losses {allowed}, not {self.loss!r}")
-        gan.Tricks(self.label_smoothing, self.label_flip, self.instance_noise, self.gp_weight)
-        return self
-
-    def replace(self, **changes) -> "LabConfig":
-        """A copy with ``changes`` applied (validated); unknown field names are refused."""
-        names = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - names)
-        if unknown:
-            raise ValueError(f"unknown LabConfig field(s) {unknown}; fields are {sorted(names)}")
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "LabConfig":
-        if not isinstance(values, dict):
-            raise ValueError(f"a config is a dict of LabConfig fields, got {type(values).__name__}")
-        return cls().replace(**values)
 
 
 # "collapse" and "cure" differ in one setting: the loss (LSGAN). The rest are the benchmark's recipes
@@ -222,10 +171,7 @@ PRESET_ALIASES = {"course-best": "hybrid"}  # old name -> preset (not listed in 
 
 def preset(name: str, **changes) -> LabConfig:
     """A named recipe, optionally with some fields changed (``preset("cure", seed=3)``)."""
-    name = PRESET_ALIASES.get(name, name)
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {list(PRESETS)}")
-    return PRESETS[name].replace(**changes)
+    return runtime.lookup(PRESETS, PRESET_ALIASES.get(name, name), "preset").replace(**changes)
 
 
 def preset_name(config: LabConfig) -> str | None:
@@ -347,8 +293,6 @@ class ModeCollapseLab:
         config = config or LabConfig()
         if data is not None and config.target != toy2d.CUSTOM:
             config = config.replace(target=toy2d.CUSTOM)
-        if config.target == toy2d.CUSTOM and data is None:
-            raise ValueError("target 'custom' needs data=: an (N, 2) point cloud, a mixture spec or a CSV file")
         self.custom_data = None if data is None else toy2d.as_distribution(data)
         self.config = config
         self._adopt(self._build(config))
@@ -360,7 +304,7 @@ class ModeCollapseLab:
     def _build(self, c: LabConfig) -> dict:
         """Fresh data, networks, optimizers and random stream for ``c``; nothing of ``self`` changes here."""
         if c.target == toy2d.CUSTOM and self.custom_data is None:
-            raise ValueError("target 'custom' needs data: pass data= to ModeCollapseLab")
+            raise ValueError("target 'custom' needs data=: an (N, 2) point cloud, a mixture spec or a CSV file")
         distribution = self._distribution(c)
         if distribution.modes is not None:
             data_scale = float(distribution.modes.abs().max()) or 1.0
@@ -376,12 +320,12 @@ class ModeCollapseLab:
                                                          fourier_scale=c.fourier_scale)
         except (RuntimeError, MemoryError) as err:  # e.g. not enough memory for the weights
             raise ValueError(f"could not build the networks for this config ({type(err).__name__}: {err})") from err
-        betas = (c.beta1, c.beta2)
         return {"distribution": distribution, "data_scale": data_scale, "generator": generator,
                 "discriminator": discriminator,
                 "ema_generator": copy.deepcopy(generator).requires_grad_(False) if c.ema > 0 else None,
-                "g_optimizer": gan.make_optimizer(c.g_optimizer, generator.parameters(), c.g_lr, betas),
-                "d_optimizer": gan.make_optimizer(c.d_optimizer, discriminator.parameters(), c.d_lr, betas),
+                "g_optimizer": gan.make_optimizer(c.g_optimizer, generator.parameters(), c.g_lr, c.betas),
+                "d_optimizer": gan.make_optimizer(c.d_optimizer, discriminator.parameters(), c.discriminator_lr,
+                                                  c.betas),
                 "rng": torch.Generator().manual_seed(c.seed)}
 
     def _adopt(self, parts: dict) -> None:
@@ -417,20 +361,14 @@ class ModeCollapseLab:
 
     # ---- training -----------------------------------------------------------------------------------------
     def _tricks(self) -> gan.Tricks:
-        c = self.config
-        noise = c.instance_noise
+        c, tricks = self.config, self.config.tricks
         if c.noise_anneal_steps:
-            noise *= max(0.0, 1.0 - self.step_count / c.noise_anneal_steps)
-        return gan.Tricks(c.label_smoothing, c.label_flip, noise, c.gp_weight)
+            tricks.instance_noise *= max(0.0, 1.0 - self.step_count / c.noise_anneal_steps)
+        return tricks
 
     def lr_factor(self, step: int | None = None) -> float:
-        """Learning-rate multiplier at G step ``step``: 1, then a linear decay to ``decay_floor``."""
-        c = self.config
-        step = self.step_count if step is None else step
-        if not c.decay_steps or step <= c.decay_start:
-            return 1.0
-        progress = min(1.0, (step - c.decay_start) / c.decay_steps)
-        return 1.0 - progress * (1.0 - c.decay_floor)
+        """Learning-rate multiplier at G step ``step`` (default: now): ``config.schedule``."""
+        return self.config.schedule(self.step_count if step is None else step)
 
     def _real_batch(self) -> Tensor:
         return self.distribution.sample(self.config.batch_size, self.rng) / self.data_scale  # (B, 2)
@@ -439,7 +377,7 @@ class ModeCollapseLab:
         """D's half of a G step: the learning rates for this step, then ``d_steps`` D updates."""
         c, step = self.config, self.step_count
         factor = self.lr_factor()
-        for optimizer, base in ((self.g_optimizer, c.g_lr), (self.d_optimizer, c.d_lr)):
+        for optimizer, base in ((self.g_optimizer, c.g_lr), (self.d_optimizer, c.discriminator_lr)):
             for group in optimizer.param_groups:
                 group["lr"] = base * factor
         D = self.discriminator

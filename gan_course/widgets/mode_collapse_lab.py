@@ -1,8 +1,8 @@
 """The live Mode Collapse Lab (lesson 10): controls over ``gan_course.training.lab.ModeCollapseLab`` and its views.
 
 A top bar holds what the lesson changes (preset, target, loss, both learning rates on log sliders, D steps, batch
-size, toggles for the main tricks); every other ``LabConfig`` field sits in a named group. Each control has a
-tooltip. Live fields (``lab.LIVE_FIELDS``) act on the next step; a change to any other field waits behind a badge
+size, toggles for the main tricks); every other ``LabConfig`` field the lab uses sits in a named group (``betas`` as
+two number boxes, ``beta1`` and ``beta2``). Each control has a tooltip. Live fields (``lab.LIVE_FIELDS``) act on the next step; a change to any other field waits behind a badge
 that names it and says why it needs a restart, until Reset applies it. Play runs an asyncio task in the kernel's
 loop: it trains for ``burst_seconds``, redraws, and yields, so Pause clicks are handled between bursts; only one
 such task ever runs. Slow motion takes D's half of a step, then G's, and shows what each changed. Compare runs two
@@ -13,7 +13,6 @@ widget's output also carries a PNG of the same frame, so a notebook viewer witho
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import html
 import math
 import time
@@ -41,8 +40,8 @@ HELP = _tooltips("""
     d_optimizer: D's optimizer
     g_lr: G's learning rate (log scale): how far G moves its points per step
     d_lr: D's learning rate (log scale): how fast D redraws its real/fake surface
-    beta1: Adam's momentum β₁ (0.5 is the GAN default)
-    beta2: Adam's β₂
+    beta1: Adam's momentum β₁, betas[0] (0.5 is the GAN default)
+    beta2: Adam's β₂, betas[1]
     d_steps: D updates before each G update
     g_width: units per hidden layer of G
     g_depth: hidden layers of G
@@ -97,6 +96,20 @@ CHOICES = {"target": list(lab_engine.TARGETS), "loss": list(losses.GAN_LOSSES),
            "g_optimizer": list(lab_engine.OPTIMIZERS), "d_optimizer": list(lab_engine.OPTIMIZERS),
            "unrolled_mode": list(lab_engine.UNROLLED_MODES)}
 FRAMES_KEPT = 240  # frames kept for Export
+
+
+def control_values(config: lab_engine.LabConfig) -> dict:
+    """``{control name: value}`` for ``config``: its fields, less ``unused``, with ``betas`` split in two."""
+    values = {name: value for name, value in config.to_dict().items() if name not in config.unused}
+    values["beta1"], values["beta2"] = values.pop("betas")
+    return values
+
+
+def config_from(values: dict) -> lab_engine.LabConfig:
+    """The ``LabConfig`` the controls' ``values`` describe (checked: ``ValueError`` names a bad one)."""
+    values = dict(values)
+    values["betas"] = (values.pop("beta1"), values.pop("beta2"))
+    return lab_engine.LabConfig(**values)
 
 
 def _control(name: str, value) -> widgets.Widget:
@@ -226,8 +239,7 @@ class ModeCollapseLabWidget(_Runner):
         self.pending: lab_engine.LabConfig | None = None
         self._syncing = False
         self._init_runner(widgets.HTML())
-        values = lab.config.to_dict()
-        self.controls = {f.name: _control(f.name, values[f.name]) for f in dataclasses.fields(lab_engine.LabConfig)}
+        self.controls = {name: _control(name, value) for name, value in control_values(lab.config).items()}
         for control in self.controls.values():
             control.observe(self.on_setting_change, names="value")
         self.preset = widgets.Dropdown(options=[CUSTOM_PRESET] + list(lab_engine.PRESETS),
@@ -318,7 +330,7 @@ class ModeCollapseLabWidget(_Runner):
     def _set_controls(self, config: lab_engine.LabConfig) -> None:
         self._syncing = True
         try:
-            for name, value in config.to_dict().items():
+            for name, value in control_values(config).items():
                 control = self.controls[name]
                 if isinstance(control, widgets.Dropdown) and value not in control.options:
                     control.options = sorted(set(control.options) | {value})
@@ -351,7 +363,7 @@ class ModeCollapseLabWidget(_Runner):
         if self._syncing:
             return
         try:
-            wanted = lab_engine.LabConfig(**{name: c.value for name, c in self.controls.items()})
+            wanted = config_from({name: c.value for name, c in self.controls.items()})
         except ValueError as err:
             self._say(f"not applied: {err}", error=True)
             return
