@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_course.core import runtime
-from gan_course.training import gan, image_gan
+from gan_course.training import gan
 from gan_course.models import dcgan
 
 SEED = 0
@@ -122,7 +122,7 @@ COURSE = "course step (as train_image_gan runs it)"
 
 
 def variants(batch_size: int, with_bf16: bool) -> dict:
-    course_precision = image_gan.resolve_precision("auto") if with_bf16 else "fp32"
+    course_precision = gan.resolve_precision("auto") if with_bf16 else "fp32"
     table = {
         "tutorial reference (Sigmoid+BCELoss, D unfrozen)": tutorial_step_factory(batch_size),
         COURSE: course_step_factory(batch_size, course_precision),
@@ -185,7 +185,7 @@ def main(argv=None) -> int:
     with_bf16 = not args.no_bf16
     rows = measure(args.batch_size, steps, repeats, with_bf16)
     machine = {"machine": platform.processor() or platform.machine(), "threads": threads, "torch": torch.__version__,
-               "course_precision": "fp32" if args.no_bf16 else image_gan.resolve_precision("auto"),
+               "course_precision": "fp32" if args.no_bf16 else gan.resolve_precision("auto"),
                "batch_size": args.batch_size, "steps_per_block": steps, "repeats": repeats, "seed": SEED}
     if args.json:
         for row in rows:
@@ -198,7 +198,7 @@ def main(argv=None) -> int:
     for row in rows:
         print(f"{row['variant']:{width}}  {row['images_per_s']:9.0f}  {row['ratio_vs_tutorial']:10.2f}x")
     course = next(row for row in rows if row["variant"] == COURSE)["ratio_vs_tutorial"]
-    precision = "fp32" if args.no_bf16 else image_gan.resolve_precision("auto")
+    precision = "fp32" if args.no_bf16 else gan.resolve_precision("auto")
     print(f"# course step precision here: {precision} (ImageGANConfig(precision='auto') picks bf16 only "
           f"where bfloat16 runs natively: {'yes' if gan.bf16_is_fast() else 'no'} on this machine)")
     print(f"# target: course step >= {TARGET_RATIO}x the tutorial loop -> {course:.2f}x, "
