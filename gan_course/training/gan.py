@@ -373,9 +373,6 @@ def make_optimizer(name: str, parameters, lr: float, betas: tuple[float, float] 
 OPTIMIZERS = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop, "sgd": torch.optim.SGD}
 
 
-TrainConfig = GANConfig  # the name lesson 09 used before the configs were merged
-
-
 def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real: Callable[[int], Tensor],
               g_optimizer: torch.optim.Optimizer | None, d_optimizer: torch.optim.Optimizer | None,
               config: GANConfig, rng: torch.Generator | None = None,
