@@ -298,6 +298,8 @@ ROWS = [
      ["label_smoothing", "[0, 0.5)", "0.7"]),
     ("lab instance_noise=inf", lambda c: lab_config(instance_noise=math.inf), VE,
      ["instance_noise", "finite number >= 0", "inf"]),
+    ("lab steps=5 (unused: the lab runs in bursts)", lambda c: lab_config(steps=5), VE,
+     ["LabConfig does not use steps", "leave it at 1000", "got 5"]),
     # -- data: files, folders, formats
     ("32x32 images", lambda c: (data_dir(c, size=32), load_train(c)), IE, ["32x32", "28x28", FIX]),
     ("directory instead of an IDX file", lambda c: damaged(c, directory_instead_of_file), NF,
