@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from gan_course.data import toy_text
 from gan_course.models import bert
-from gan_course.training import sequence
+from gan_course.training import sequence_models
 
 TOKENIZER = toy_text.WordTokenizer.for_grammar()
 
@@ -73,20 +73,20 @@ def test_losses_match_cross_entropy_on_selected_positions_only():
     inputs, labels = toy_text.mask_tokens(batch["tokens"], TOKENIZER, torch.Generator().manual_seed(1),
                                           select_prob=0.5)
     out = model(inputs, batch["segments"], batch["padding_mask"])
-    losses = sequence.pretraining_losses(out, labels, batch["nsp_labels"])
+    losses = sequence_models.pretraining_losses(out, labels, batch["nsp_labels"])
     selected = labels != bert.IGNORE_INDEX
     torch.testing.assert_close(losses["mlm"], F.cross_entropy(out.mlm_logits[selected], labels[selected]))
     torch.testing.assert_close(losses["nsp"], F.cross_entropy(out.nsp_logits, batch["nsp_labels"]))
     torch.testing.assert_close(losses["loss"], losses["mlm"] + losses["nsp"])
     with pytest.raises(ValueError, match="mlm_labels must be"):
-        sequence.pretraining_losses(out, labels[:, :3], batch["nsp_labels"])
+        sequence_models.pretraining_losses(out, labels[:, :3], batch["nsp_labels"])
 
 
 def test_evaluate_counts_like_a_hand_count():
     model, batch = small_model(), sample_batch(32)
     inputs, labels = toy_text.mask_tokens(batch["tokens"], TOKENIZER, torch.Generator().manual_seed(2))
     the = TOKENIZER.ids["the"]
-    result = sequence.evaluate_bert(model, batch, inputs, labels, the)
+    result = sequence_models.evaluate_bert(model, batch, inputs, labels, the)
     selected = labels != bert.IGNORE_INDEX
     assert result["unigram_accuracy"] == pytest.approx((labels[selected] == the).float().mean().item())
     model.eval()
@@ -98,7 +98,7 @@ def test_evaluate_counts_like_a_hand_count():
     assert result["mlm_accuracy"] == pytest.approx(
         (masked.mlm_logits[selected].argmax(-1) == labels[selected]).float().mean().item())
     with pytest.raises(ValueError, match="no position is selected"):
-        sequence.evaluate_bert(model, batch, inputs, torch.full_like(labels, bert.IGNORE_INDEX), the)
+        sequence_models.evaluate_bert(model, batch, inputs, torch.full_like(labels, bert.IGNORE_INDEX), the)
 
 
 def test_a_short_pre_training_beats_the_unigram_baseline():
@@ -111,12 +111,12 @@ def test_a_short_pre_training_beats_the_unigram_baseline():
         index = torch.randint(1000, (32,), generator=g)
         batch = {k: v[index] for k, v in data.items()}
         inputs, labels = toy_text.mask_tokens(batch["tokens"], TOKENIZER, g)
-        loss = sequence.pretraining_losses(model(inputs, batch["segments"], batch["padding_mask"]), labels,
+        loss = sequence_models.pretraining_losses(model(inputs, batch["segments"], batch["padding_mask"]), labels,
                                        batch["nsp_labels"])["loss"]
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
     test = toy_text.encode_pairs(toy_text.make_nsp_pairs(500, g), TOKENIZER, 16)
     inputs, labels = toy_text.mask_tokens(test["tokens"], TOKENIZER, g)
-    result = sequence.evaluate_bert(model, test, inputs, labels, TOKENIZER.ids["the"])
+    result = sequence_models.evaluate_bert(model, test, inputs, labels, TOKENIZER.ids["the"])
     assert result["mlm_accuracy"] > result["unigram_accuracy"] + 0.1, result

@@ -7,7 +7,7 @@ from torch import nn
 
 from gan_course.data import sequences
 from gan_course.models import rnn
-from gan_course.training import sequence
+from gan_course.training import sequence_models
 
 
 def test_manual_rnn_matches_nn_rnn_outputs_and_gradients():
@@ -93,7 +93,7 @@ def test_lstm_learns_a_short_recall_task():
     task = sequences.RecallTask(delay=4)
     model = rnn.SequenceClassifier("lstm", task.input_dim, 16, task.num_classes, forget_bias=3.0)
     generator = torch.Generator().manual_seed(1)
-    losses = sequence.train_sequence_classifier(model, task.sample, steps=100, batch_size=32, generator=generator)
+    losses = sequence_models.train_sequence_classifier(model, task.sample, steps=100, batch_size=32, generator=generator)
     inputs, labels = task.sample(500, torch.Generator().manual_seed(2))
     with torch.no_grad():
         accuracy = (model(inputs).argmax(1) == labels).float().mean().item()
@@ -104,4 +104,4 @@ def test_lstm_learns_a_short_recall_task():
 def test_training_rejects_bad_steps():
     model = rnn.SequenceClassifier("rnn", 5, 8, 4)
     with pytest.raises(ValueError, match="steps"):
-        sequence.train_sequence_classifier(model, sequences.RecallTask(2).sample, steps=0)
+        sequence_models.train_sequence_classifier(model, sequences.RecallTask(2).sample, steps=0)

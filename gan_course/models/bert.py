@@ -8,7 +8,7 @@ encoder blocks from ``transformer.py`` in which every token sees every other tok
   by default, tied to the token embedding (``tie_weights``), as in the original;
 * next-sentence prediction (NSP): the ``[CLS]`` state through a tanh "pooler" then a 2-way classifier.
 
-The pre-training loss and the accuracies are in ``training.sequence``.
+The pre-training loss and the accuracies are in ``training.sequence_models``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 LSTM (Hochreiter & Schmidhuber, 1997; forget gate from Gers et al., 2000) in ``nn.LSTMCell``'s gate order.
 ``SequenceClassifier`` puts an ``nn.RNN`` or ``nn.LSTM`` under a linear head for the memory tasks of
 ``gan_course.data.sequences``; ``state_gradient_norms`` measures ``‖∂L/∂h_t‖`` for every step t. Lesson 05 (its trainer:
-``training.sequence.train_sequence_classifier``).
+``training.sequence_models.train_sequence_classifier``).
 """
 
 from __future__ import annotations
