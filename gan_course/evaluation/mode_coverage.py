@@ -1,7 +1,7 @@
 """Mode coverage of named lab recipes, row by row beside PacGAN's Table 1 (lesson 10, ``benchmarks/mode_coverage.py``).
 
 One *row* is a recipe on a target trained from 10 seeds; each run reports the PacGAN metrics of 2,500 samples after
-its last G step (``metrics.mode_metrics``: modes captured, % high-quality samples within 3σ, reverse KL of the mode
+its last G step (``mode_metrics.mode_metrics``: modes, % high-quality samples within 3σ, reverse KL of the mode
 histogram to uniform) and the row is their mean ± standard error. ``RECIPES`` names each recipe as a lab preset plus
 changes and a G-step budget; ``run_one`` trains one seed; ``save_runs`` stores the per-seed values of a row in one
 JSON file per (recipe, target) and ``load_rows`` reads them back; ``format_table`` prints the stored rows beside
