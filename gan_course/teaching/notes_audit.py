@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_course.core import runtime
-from gan_course.training import gan
+from gan_course.training import gan, losses
 from gan_course.teaching import gan_mistakes
 from gan_course.models import toy_gan
 from gan_course.teaching.gan_mistakes import ReproConfig, ReproRun
@@ -85,9 +85,8 @@ def _joint_optimizer_mistake(generator: nn.Module, discriminator: nn.Module, sam
     def step(i: int) -> dict[str, float]:
         fake = generator(gan.sample_latent(generator, 128, rng))
         real_logits, fake_logits = discriminator(sample_real(128)), discriminator(fake)
-        d_loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
-        g_loss = F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+        d_loss = losses.minimax_discriminator_loss(real_logits, fake_logits)
+        g_loss = gan_mistakes.generator_loss_toward_real_label(fake_logits)
         optimizer.zero_grad(set_to_none=True)
         (g_loss + d_loss).backward()  # every variable descends the *sum*: nobody plays against anybody
         optimizer.step()
@@ -141,8 +140,7 @@ def _flag_left_off_mistake(generator: nn.Module, discriminator: nn.Module, sampl
         before = gan_mistakes._parameter_vector(discriminator)
         fake = generator(gan.sample_latent(generator, 128, rng))
         real_logits, fake_logits = discriminator(sample_real(128)), discriminator(fake)
-        d_loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-                  + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+        d_loss = losses.minimax_discriminator_loss(real_logits, fake_logits)
         d_optimizer.zero_grad(set_to_none=True)
         d_loss.backward()  # no error: the loss still reaches G's parameters, but none of D's
         d_optimizer.step()  # D's parameters have no gradient: nothing moves
