@@ -229,14 +229,12 @@ def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
     if state["phase"] == "train":
         generator.train()
         discriminator.train()
-        start, last = time.perf_counter(), {}
-        scheduled = bool(config.warmup_steps or config.decay_steps)
+        start, last, schedule = time.perf_counter(), {}, config.schedule
 
         def step(i: int) -> dict[str, float]:
-            if scheduled:  # a function of the step alone, so resuming needs no state
-                for optimizer, lr in ((g_optimizer, config.g_lr), (d_optimizer, config.discriminator_lr)):
-                    for group in optimizer.param_groups:
-                        group["lr"] = lr * config.schedule(i)
+            for optimizer, lr in ((g_optimizer, config.g_lr), (d_optimizer, config.discriminator_lr)):
+                for group in optimizer.param_groups:  # a function of the step alone: resuming needs no state
+                    group["lr"] = lr * schedule(i)
             real = [stack_images(train, random_triplets(config.batch_size, len(train), rng)).contiguous(
                 memory_format=torch.channels_last) for _ in range(config.d_steps)]
             last.update(gan.train_step(generator, discriminator, g_optimizer, d_optimizer, real, config.loss,
