@@ -1,5 +1,5 @@
 """The README's module map tells the truth: every package module is listed once by role, and the lesson → module
-table lists what each notebook imports from gan_course (besides runtime, exercises and plotting)."""
+table lists what each notebook imports from gan_course (besides core.runtime, core.plotting and teaching.exercises)."""
 
 import ast
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "gan_course"
-COMMON = {"runtime", "exercises", "plotting"}
+COMMON = {"core.runtime", "teaching.exercises", "core.plotting"}
 
 
 def readme_section(title: str) -> str:
