@@ -144,13 +144,6 @@ class BenchmarkConfig(gan.GANConfig):
     train_limit: int | None = None  # training images the triplets are drawn from (None: all 60,000)
     quick: bool = False
 
-    @classmethod
-    def from_dict(cls, values: dict):
-        """Also an old checkpoint's config (``lr``, ``decay``): ``decay=False`` is ``decay_steps=0`` here."""
-        if isinstance(values, dict) and values.get("decay") is False:
-            values = {**values, "decay_steps": 0}
-        return super().from_dict(values)
-
 
 QUICK = dict(steps=30, batch_size=16, base_channels=8, samples=1000, checkpoint_every=10, train_limit=3000)
 

@@ -1,5 +1,6 @@
 """Behaviour of the GAN step functions: who gets updated, the tricks, the NaN guard, reproducibility."""
 
+import dataclasses
 import copy
 import math
 
@@ -222,3 +223,28 @@ def test_fit_records_calls_back_resumes_and_stops():
     resumed = gan.fit(step, 10, start=4, history=history)  # appends to the given history
     assert resumed is history and history["a"] == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert gan.fit(step, 0) == {}
+
+
+def test_gan_config_reads_old_field_names_and_refuses_unknown_ones():
+    old = {"steps": 40, "lr_generator": 1e-3, "lr_discriminator": 4e-3, "optimizer": "sgd", "beta1": 0.4,
+           "tricks": {"label_smoothing": 0.1}, "decay": True}
+    config = gan.GANConfig.from_dict(old)
+    assert (config.g_lr, config.discriminator_lr, config.g_optimizer, config.d_optimizer) == (1e-3, 4e-3, "sgd", "sgd")
+    assert config.betas == (0.4, 0.999) and config.tricks.label_smoothing == 0.1
+    assert [config.schedule(step) for step in (0, 10, 39)] == [1.0, 1.0 - 10 / 40, 1.0 - 39 / 40]
+    assert gan.GANConfig.from_dict({"decay": False, "decay_steps": 7}).decay_steps == 0
+    assert gan.GANConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match=r"unknown GANConfig field\(s\) \['lr_g'\]"):
+        gan.GANConfig.from_dict({"lr_g": 1e-3})
+
+
+def test_a_subclass_refuses_a_shared_field_its_trainer_does_not_read():
+    @dataclasses.dataclass(frozen=True)
+    class NoEMA(gan.GANConfig):
+        unused = ("ema",)
+
+    assert NoEMA(ema=0.0).ema == 0.0
+    with pytest.raises(ValueError, match="NoEMA does not use ema .*leave it at 0.0, got 0.9"):
+        NoEMA(ema=0.9)
+    with pytest.raises(ValueError, match="unknown g_optimizer 'adagrad'; choose one of"):
+        gan.GANConfig(g_optimizer="adagrad")

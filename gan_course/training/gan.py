@@ -353,8 +353,9 @@ class GANConfig:
         if "beta1" in values or "beta2" in values:
             values["betas"] = (values.pop("beta1", 0.5), values.pop("beta2", 0.999))
         values.update(values.pop("tricks", None) or {})
-        if values.pop("decay", False):  # linear decay to 0 over the whole run
-            values.update(decay_start=0, decay_steps=values.get("steps", cls.steps), decay_floor=0.0)
+        if "decay" in values:  # True: a linear decay to 0 over the whole run; False: constant learning rates
+            decay = values.pop("decay")
+            values.update(decay_start=0, decay_steps=values.get("steps", cls.steps) if decay else 0, decay_floor=0.0)
         return cls().replace(**values)
 
 
