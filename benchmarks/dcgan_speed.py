@@ -1,17 +1,10 @@
 """Training-step speed of the course's DCGAN step against a "tutorial" loop of the same architecture and batch.
 
-The reference is the loop most DCGAN tutorials print: ``Sigmoid`` + ``BCELoss``, separate real and fake D passes,
-label tensors allocated every step, one generated batch reused for the G step, D *not* frozen in the G step and
-``zero_grad()`` by filling zeros. The course's step is what ``image_gan.train_image_gan`` runs:
-``gan.train_step`` (logits + BCE-with-logits, one generated batch shared by the D and G steps, a frozen D
-in the G step, ``set_to_none`` gradients) with fused Adam and channels-last convolutions, all float32; the
-``precision="bf16"`` row is the opt-in mixed-precision mode. Then each lever is measured on its own, so the table
-says what each one buys on this machine.
+The tutorial loop: ``Sigmoid`` + ``BCELoss``, separate real and fake D passes, D not frozen in the G step. The course's
+step is ``gan.train_step`` with fused Adam and channels-last, float32 (``bf16`` row: opt-in); each lever is also
+measured alone. Variants are timed round-robin; the median block gives images/s.
 
     python benchmarks/dcgan_speed.py [--quick] [--json] [--batch-size 64] [--steps 20] [--repeats 3]
-
-Variants are timed round-robin (one block of steps each, repeated) so that load from other processes hits all of
-them alike; the median block gives images/s (real images consumed per second, one D and one G update per batch).
 """
 
 from __future__ import annotations

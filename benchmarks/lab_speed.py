@@ -4,14 +4,9 @@
     python benchmarks/lab_speed.py --quick    # about 20 s
     python benchmarks/lab_speed.py --json     # one JSON object
 
-Setup: the ``collapse`` preset (2×128 MLPs for G and D, batch 256, non-saturating loss, Adam 2e-4, one D step per
-G step), seed 0.
-- engine: ``ModeCollapseLab.step`` headless, against ``plain``: a minimal plain-PyTorch loop of the same GAN
-  written below (same sizes, batch, loss, optimizer, data), timed in alternating rounds. Target: ≥ 0.9×.
-- live: the widget's Play loop (``ModeCollapseLabWidget.burst``: train for ``burst_seconds``, then the redraw
-  path: metrics on 2,500 samples, D's surface, points and trails, arrows, latent warp, the frame's bytes for the
-  browser canvas). Targets: ≥ 12 redraws/s while training at ≥ 0.6× the headless rate.
-- collapse: seconds of Play (the same loop) from step 0 until the lab first flags a collapse on the preset.
+On the ``collapse`` preset, seed 0: engine (``ModeCollapseLab.step`` against a plain-PyTorch loop of the same GAN,
+target ≥ 0.9×), live (the widget's Play loop: ≥ 12 redraws/s at ≥ 0.6× the headless rate), collapse (seconds of Play
+until the lab flags a collapse).
 """
 
 from __future__ import annotations

@@ -7,12 +7,7 @@
     python benchmarks/mode_coverage.py --json                       # one JSON object per row
     python benchmarks/mode_coverage.py --list                       # the recipes, what each is, its G steps
 
-Recipes (``gan_course.evaluation.mode_coverage.RECIPES``): ``vanilla`` (the lab's collapse preset, 2,000 G steps), each single
-remedy on top of it at the same budget, ``pacgan-ema`` (8,000 steps), ``no-energy`` (the best pure GAN before the
-moonshot, 20,000 steps), ``energy-only`` (no D: G on the energy distance alone) and ``hybrid``, the GAN +
-energy-distance hybrid (formerly ``course-best``). ``--out DIR`` stores one JSON file per (recipe, target) with every
-seed's metrics, the machine, threads and git commit; runs of the same row are merged by seed, so long rows can be
-measured in pieces (``--first-seed``). Every run uses one thread; ``--workers`` runs seeds in parallel processes.
+``--out DIR`` stores one JSON file per (recipe, target), merged by seed, so a row can be measured in pieces.
 """
 
 from __future__ import annotations

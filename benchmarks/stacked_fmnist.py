@@ -1,29 +1,10 @@
-"""Stacked-Fashion-MNIST: the 1,000-mode Stacked-MNIST protocol, on Fashion-MNIST, for a DCGAN (packed D).
+"""Stacked-Fashion-MNIST: the 1,000-mode Stacked-MNIST protocol on Fashion-MNIST, for a DCGAN with a packed D.
 
-Protocol (Metz et al., 2017; Srivastava et al., 2017 "VEEGAN"; Lin et al., 2018 "PacGAN"), with Fashion-MNIST in
-place of MNIST:
-  * data: three independent random training images stacked as the channels of one (3, 28, 28) image, so there are
-    10³ = 1,000 modes (class triplets), equally likely;
-  * evaluation: 26,000 generated images; the course classifier (``judge.get_fashion_classifier``, lesson 04)
-    labels each channel; a mode is a distinct predicted triplet (a, b, c) -> 100a + 10b + c;
-  * reported: the number of modes hit at least once, and KL(p ‖ U) = Σ_m p_m log(p_m · 1000) of the mode
-    histogram p to the uniform distribution over the 1,000 modes (0: perfectly even; log 1000 ≈ 6.91: one mode).
-  * the same numbers for 26,000 *real* stacked images through the same classifier: the classifier errs and
-    confuses some classes (shirt / T-shirt), so real data is the floor any generator should be judged against.
-
-Published anchors on Stacked-MNIST (PacGAN, Table 3): DCGAN 99 modes / KL 3.40, VEEGAN 150 / 2.95,
-PacDCGAN2 1000 / 0.06. The model here is ``models.dcgan`` with ``out_channels = in_channels = 3``; the
-discriminator is *packed* (PacGAN): it judges ``pack`` samples at once, concatenated along channels. Training is the
-course's step (``gan.train_step``: one generated batch per iteration, fused Adam, channels-last, bf16
-autocast where the hardware has it), with one-sided label smoothing and a linear learning-rate decay; samples come
-from an exponential moving average of G's weights (``ema``; 0 = the raw generator). Beside the joint KL the table
-reports each channel's class-histogram KL to uniform: the joint KL is their sum plus whatever dependence the
-generator puts between channels, so it shows where a high KL comes from.
-
-The run is a small state machine persisted in one checkpoint (atomic writes), so an interrupted run resumes:
-``train`` (saved every ``checkpoint_every`` steps) -> ``evaluate`` -> ``done`` (a finished run only prints). The
-same command with a larger ``--steps`` continues training; with ``--steps`` equal to the last saved step it just
-evaluates that checkpoint.
+Protocol (Metz et al., 2017; VEEGAN, Srivastava et al., 2017; PacGAN, Lin et al., 2018): three random training
+images stacked as channels (10³ modes); 26,000 samples labelled per channel by the course classifier; reported: modes
+hit and KL(p ‖ U) = Σ_m p_m log(p_m · 1000), per-channel KLs, and the same for 26,000 real stacks (the floor).
+PacGAN Table 3 (Stacked-MNIST): DCGAN 99 modes / KL 3.40, VEEGAN 150 / 2.95, PacDCGAN2 1000 / 0.06.
+The run is a resumable state machine in one checkpoint: ``train`` -> ``evaluate`` -> ``done``.
 
     python benchmarks/stacked_fmnist.py                 # full: 15,000 steps, ~18 min on 2 cores (resumable)
     python benchmarks/stacked_fmnist.py --quick --json  # seconds: a smoke run with tiny sizes

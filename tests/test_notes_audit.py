@@ -73,9 +73,7 @@ def test_clipped_optimizer_clips_before_stepping():
     torch.testing.assert_close(weight.detach(), torch.tensor([-0.3, -0.4, 0.0]))  # clipped to norm 0.5
 
 
-def test_gradient_clipping_run_and_noise_and_mixture():
-    run = notes_audit.gradient_clipping(1.0, steps=40)
-    assert run.samples.shape == (1000, 2)
+def test_noise_and_mixture():
     stats = notes_audit.discriminator_confidence(0.0, steps=30)
     assert 0 <= stats["fake_prob"] <= 1 and stats["saturating_grad"] >= 0
     layer = toy_gan.GaussianNoise(1.0)

@@ -1,16 +1,8 @@
 """A generated toy corpus, a word-level tokenizer and BERT's masking rule, for the toy BERT lesson (07).
 
-The corpus comes from a small grammar, so every regularity a model can learn is known in advance:
-
-* sentence 1 — ``the [adjective] animal verb the thing .`` with subject–verb agreement
-  (``the cat chases`` / ``the cats chase``);
-* sentence 2 — the consequence: ``the thing`` (same thing, same number) plus the predicate the verb implies
-  (``eats`` -> ``is gone`` / ``are gone``).
-
-Next-sentence prediction (NSP) is therefore learnable: a real second sentence names the same thing and the
-predicate of the verb; a random one (from another story, never equal to the real one) usually does not.
-Masking follows Devlin et al. (2019), "BERT": select 15 % of the non-special tokens; of those, replace 80 %
-with ``[MASK]``, 10 % with a random word and leave 10 % unchanged. All randomness uses the caller's generator.
+The grammar: ``the [adjective] animal verb the thing .`` with subject–verb agreement, then its consequence
+(``the thing`` plus the predicate the verb implies), so next-sentence prediction is learnable. Masking follows Devlin
+et al. (2019): 15 % of the non-special tokens; 80 % ``[MASK]``, 10 % random, 10 % unchanged.
 """
 
 from __future__ import annotations

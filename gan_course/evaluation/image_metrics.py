@@ -1,25 +1,8 @@
-"""Honest numbers for generated Fashion-MNIST images: a Fréchet distance and class coverage (lessons 11–13).
+"""Honest numbers for generated Fashion-MNIST images: a Fréchet distance, class coverage, precision/recall.
 
-**Fréchet classifier distance (FCD).** The FID recipe (Heusel et al., 2017) with the course's own lesson-04
-classifier in place of Inception (whose weights cannot be fetched offline): fit a Gaussian to the classifier's
-penultimate features of real and of generated images and compute
-
-    FCD = ‖μ_r − μ_g‖² + tr(Σ_r + Σ_g − 2 (Σ_r Σ_g)^½).
-
-The numbers are *not* comparable with published FIDs — only with each other and with the reference points below,
-computed the same way: the training set against the test set (the floor a perfect generator would reach) and the
-test set blurred with a Gaussian of σ = 1 pixel (clearly recognisable, clearly not sharp). Like FID it depends on
-the sample count, so compare numbers taken with the same count.
-
-**Class coverage.** The classifier labels every sample; the predicted-class histogram p gives the number of classes
-covered (share ≥ ``min_share``, so one stray sample does not count) and KL(p ‖ uniform) = Σ_k p_k log(p_k K) —
-0 when every class gets 1/K, log K ≈ 2.30 nats when every sample lands in one class (mode collapse).
-
-**Precision and recall** (Kynkäänniemi et al., 2019). One number (FCD) mixes two failures; these two separate them.
-Around every real feature vector put a ball reaching its k-th nearest real neighbour; the union of the balls
-estimates the real manifold. Precision = the share of generated samples inside it (are the fakes realistic?);
-recall = the same with the roles swapped (are the real images covered by the fakes' manifold?). A collapsed
-generator has high precision and low recall; a blurry one, low precision.
+FCD: the FID recipe (Heusel et al., 2017) on the lesson-04 classifier's penultimate features,
+FCD = ‖μ_r − μ_g‖² + tr(Σ_r + Σ_g − 2 (Σ_r Σ_g)^½); comparable only with itself at the same sample count.
+Class coverage: classes with share ≥ ``min_share`` and KL(p ‖ uniform). Precision and recall: Kynkäänniemi et al., 2019.
 """
 
 from __future__ import annotations

@@ -1,19 +1,8 @@
 """Mode coverage of named lab recipes, row by row beside PacGAN's Table 1 (lesson 10, ``benchmarks/mode_coverage.py``).
 
-One *row* is a recipe on a target trained from 10 seeds; each run reports the PacGAN metrics of 2,500 samples after
-its last G step (``mode_metrics.mode_metrics``: modes, % high-quality samples within 3σ, reverse KL of the mode
-histogram to uniform) and the row is their mean ± standard error. ``RECIPES`` names each recipe as a lab preset plus
-changes and a G-step budget; ``run_one`` trains one seed; ``save_runs`` stores the per-seed values of a row in one
-JSON file per (recipe, target) and ``load_rows`` reads them back; ``format_table`` prints the stored rows beside
-``PACGAN_TABLE1``.
-
-Three kinds of recipe, kept apart because they answer different questions:
-- ``gan``: a pure GAN. Real data reaches G only through D's judgement;
-- ``gan+energy``: a GAN + moment-matching hybrid. An energy-distance term in G's loss compares G's batch with a fresh
-  real batch directly, outside D (the MMD-net / GMMN line: Li, Swersky & Zemel, 2015; Dziugaite, Roy & Ghahramani,
-  2015; with the energy kernel, Cramér GAN, Bellemare et al., 2017). On raw 2-D coordinates that term is a strong
-  mode balancer; on images a distance between raw pixels is not a meaningful similarity, so it does not carry over;
-- ``energy-only``: no D at all: G is trained on the energy distance alone (``LabConfig.gan_weight=0``).
+A *row* is a recipe on a target over 10 seeds: the mean ± standard error of ``mode_metrics.mode_metrics`` after each
+run's last G step. Kinds: ``gan`` (real data reaches G only through D), ``gan+energy`` (an energy-distance term in
+G's loss, outside D: GMMN, Li, Swersky & Zemel, 2015; Cramér GAN, Bellemare et al., 2017) and ``energy-only`` (no D).
 """
 
 from __future__ import annotations

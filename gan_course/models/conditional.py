@@ -1,18 +1,8 @@
 """Class-conditional generator and projection discriminator for 28×28 images (lesson 13).
 
-Conditional GAN (Mirza & Osindero, 2014): both players also receive the class label y. The generator concatenates
-a learned label embedding to the noise, G(z, y) = DCGAN([z ; e_G(y)]). The discriminator is a *projection
-discriminator* (Miyato & Koyama, 2018): D(x, y) = ψ(φ(x)) + ⟨e_D(y), φ(x)⟩, an unconditional score plus the inner
-product of a class embedding with the image features, so an image of the wrong class is penalised directly.
-Both take ``(z, labels)`` / ``(x, labels)``, the call convention of ``training.gan``'s ``labels=`` path.
-
-Shapes (C = ``base_channels``, K = ``num_classes``)::
-
-    generator:      z (B, Z), y (B,) -> [z ; e(y)] (B, 2Z) -> DCGAN generator -> (B, out_channels, 28, 28)
-    discriminator:  x (B, C_in, 28, 28) -> φ(x) (B, 2C·49) ; logit = ψ(φ) + Σ e(y)·φ -> (B,)
-    concatenation:  [x ; one-hot(y) planes] (B, C_in + K, 28, 28) -> DCGAN discriminator -> (B,)   (the baseline)
-
-The training loop and ``class_rows`` / ``generate`` are in ``training.conditional``.
+G(z, y) = DCGAN([z ; e_G(y)]) (Mirza & Osindero, 2014); projection D(x, y) = ψ(φ(x)) + ⟨e_D(y), φ(x)⟩ (Miyato &
+Koyama, 2018); the concatenation baseline feeds one-hot label planes to a DCGAN discriminator. The training loop and
+``class_rows`` / ``generate`` are in ``training.conditional``.
 """
 
 from __future__ import annotations

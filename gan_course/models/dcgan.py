@@ -1,21 +1,9 @@
 """DCGAN generator and discriminator for 28×28 grey images (Radford, Metz & Chintala, 2016), sized for a CPU.
 
-The DCGAN rules, each one a reason:
-  * no pooling: the generator upsamples with transposed convolutions (stride 2) and the discriminator downsamples
-    with strided convolutions, so both *learn* how to change resolution instead of using a fixed max/average;
-  * BatchNorm in G (not on its output) and in D (not on its input): it keeps activations at a healthy scale, which
-    stops deep nets from collapsing to one output early on;
-  * ReLU inside G, LeakyReLU(0.2) inside D: D must pass gradient back even for inputs it rejects firmly;
-  * tanh output in G with the data scaled to [-1, 1]: generator range and data range match exactly.
-
 Shapes (C = ``base_channels``)::
 
     generator:      z (B, Z) -linear-> (B, 2C, 7, 7) -convT 4×4/2-> (B, C, 14, 14) -convT 4×4/2-> (B, 1, 28, 28)
     discriminator:  x (B, 1, 28, 28) -conv 4×4/2-> (B, C, 14, 14) -conv 4×4/2-> (B, 2C, 7, 7) -linear-> (B,)
-
-A transposed convolution with kernel k, stride s, padding p maps size n to (n − 1)·s − 2p + k, so k = 4, s = 2,
-p = 1 doubles it exactly (7 → 14 → 28); the matching convolution ⌊(n + 2p − k)/s⌋ + 1 halves it (28 → 14 → 7).
-Used in lessons 11 and 12 (and by lessons 13–14 as the unconditional baseline).
 """
 
 from __future__ import annotations

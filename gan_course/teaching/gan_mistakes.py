@@ -1,25 +1,8 @@
 """Minimal reproductions of classic GAN training mistakes, each with its measured symptom and its fix (lesson 14).
-(The source notes' own training code, line by line, is in ``notes_audit``.)
 
-Every repro is a short training run on the 2-D ring of eight Gaussians (fast, and its failure is visible in a
-scatter plot) or on a Fashion-MNIST subset with small MLP models (when the point is about images). The mistakes:
-
-  (a) ``generator_target="fake"``: G's BCE loss computed against the *fake* label, −log(1 − D(G(z))), so G learns
-      to look fake: D(G(z)) → 0 and the samples drift away from the data. Fix: target the real label,
-      −log D(G(z)) (the non-saturating loss).
-  (b) a ReLU output with data in [-1, 1]: G cannot produce the negative half of the range; pixels pushed below 0
-      sit at exactly 0 where ReLU's gradient is 0 (dead). Fix: tanh output with data in [-1, 1] (or a sigmoid with
-      [0, 1]) — generator range and data range must match.
-  (c) ``generator_update="wrong-flag"``: the generator is "trained" through the combined model D(G(z)) with an
-      optimizer over *all* its parameters and D's trainable flag switched off only after ``backward``: D's
-      gradients exist by then, so ``optimizer.step()`` moves D towards calling fakes real. Fix: an optimizer over
-      G's parameters only and D frozen before the forward pass (``gan.frozen``, ``generator_step``).
-  (d) a discriminator much stronger than G with the saturating minimax loss log(1 − D(G(z))): D's loss races to
-      0 and the gradient reaching G, ∂/∂l log(1 − σ(l)) = −σ(l) → 0, vanishes: G stalls. Fix: the non-saturating
-      loss (gradient −(1 − σ(l)) → −1 when D rejects). The danger is the combination: a strong D is fine with a
-      loss built for it (TTUR in lesson 11, five critic steps in WGAN-GP, lesson 12).
-  (e) a learning rate far too high: the losses oscillate and then overflow; ``gan.check_finite`` stops the
-      run with a ``NaNLossError`` naming the usual causes. Fix: Adam with 1e-4..2e-4 and β₁ = 0.5.
+On the ring of eight Gaussians or a Fashion-MNIST subset: (a) G's loss against the fake label, (b) a ReLU output
+for data in [-1, 1], (c) D's flag switched off after ``backward``, (d) a strong D with the saturating loss, (e) a
+learning rate far too high. The source notes' own code, line by line, is in ``notes_audit``.
 """
 
 from __future__ import annotations
@@ -153,15 +136,12 @@ def _generator_step(generator, discriminator, optimizer, config: ReproConfig, rn
 
 
 def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Callable[[int], torch.Tensor],
-                config: ReproConfig, sample_count: int = 1000,
-                wrap_optimizer: Callable | None = None) -> ReproRun:
+                config: ReproConfig, sample_count: int = 1000) -> ReproRun:
     """Alternate D and G steps per ``config``; record losses, D's probabilities, ‖∇G‖ and D's drift in the G step.
 
     History keys: d_loss, g_loss, real_prob = σ(mean D logit on real), fake_prob = σ(mean D logit on fakes) (D's
-    verdict on the average sample), g_grad_norm (‖∂L_G/∂θ_G‖
-    of the step), d_change_in_g_step (‖Δθ_D‖ made by the *generator* step; 0 when D is frozen correctly).
-    A non-finite loss ends the run early with ``error`` set to the NaN guard's message. ``wrap_optimizer``, when
-    given, wraps both optimizers (``notes_audit.ClippedOptimizer`` clips the gradients before each step).
+    verdict on the average sample), g_grad_norm (‖∂L_G/∂θ_G‖), d_change_in_g_step (‖Δθ_D‖ made by the *generator*
+    step; 0 when D is frozen correctly). A non-finite loss ends the run early with ``error`` set.
     """
     rng = torch.Generator().manual_seed(config.seed)
     runtime.seed_everything(config.seed)
@@ -171,8 +151,6 @@ def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Cal
     if config.generator_update == "wrong-flag":  # one optimizer over the combined model's parameters
         g_parameters += list(discriminator.parameters())
     g_optimizer = gan.make_optimizer(config.g_optimizer, g_parameters, config.g_lr, config.betas, fused=False)
-    if wrap_optimizer is not None:
-        d_optimizer, g_optimizer = wrap_optimizer(d_optimizer), wrap_optimizer(g_optimizer)
     run = ReproRun()
 
     def step(i: int) -> dict[str, float]:

@@ -1,28 +1,9 @@
 """The source notes' GAN training code, line by line: each mistake as a small PyTorch repro with its fix (lesson 14).
 
-The notes' code (TensorFlow/Keras) holds more than the classic mistakes of ``gan_mistakes``. Each function below
-reproduces one line of it on the ring of eight Gaussians or on a Fashion-MNIST subset, and returns a
-``gan_mistakes.ReproRun`` (per-step history, final samples) for the mistake (``fixed=False``) or the fix:
-
-  (f) D ends in a sigmoid and its output is fed to ``sigmoid_cross_entropy_with_logits``: a double sigmoid. The
-      "logit" p = σ(l) lies in (0, 1), so σ(p) ∈ (0.5, 0.73): D's loss can never fall below
-      −log σ(1) − log(1 − σ(0)) ≈ 1.006 and D cannot say "fake" with confidence. Fix: D returns logits.
-  (g) one optimizer minimising G_loss + D_loss over all variables: a cooperative game. D's parameters then
-      *also* minimise G's loss, which pulls D(G(z)) to ½ instead of 0, and G is rewarded for any D(G(z)) = ½.
-      Fix: two optimizers, each over its own player, alternating.
-  (h) ``generator.train_on_batch(noise, 1)``: G fitted directly to the target 1 without D (in Keras it would
-      first fail: G was never compiled). Every pixel is pushed to 1: white, identical images. Fix: G learns
-      through D's verdict on its samples.
-  (i) ``discriminator.trainable = False`` set once, then D "trained": in PyTorch the flag is read at backward
-      time, so D's step silently changes nothing and G chases a random, fixed D. (In Keras the flag is read at
-      ``compile``: the same line freezes D in a model compiled after it and not in one compiled before — the code
-      does not say which weights move.) Fix: freeze D only inside G's step (``gan.frozen``).
-  (j) two separate loops, D for N steps then G for N steps: D learns against an untrained G, then G exploits a
-      D that no longer changes. Fix: alternate D and G steps.
-  (k) ``x_train[0:batch_size]`` on every step: D only ever sees the same few images, and G copies them.
-      Fix: a fresh random batch each step.
-  (l) gradient clipping offered against mode collapse: clipping bounds the step size, not the modes a generator
-      covers. Measured: the collapsed run covers as few modes with clipping as without.
+Each function returns a ``gan_mistakes.ReproRun`` for the mistake (``fixed=False``) or the fix: (f) a double
+sigmoid, (g) one optimizer over G_loss + D_loss, (h) G fitted to the label 1 without D, (i) ``trainable = False``
+set once, (j) N D steps then N G steps, (k) the same first batch every step; ``ClippedOptimizer`` for (l),
+gradient clipping against collapse (run on the lab in lesson 14).
 """
 
 from __future__ import annotations
@@ -225,17 +206,6 @@ class ClippedOptimizer:
         parameters = [p for group in self.param_groups for p in group["params"]]
         nn.utils.clip_grad_norm_(parameters, self.max_norm)
         self.optimizer.step()
-
-
-def gradient_clipping(max_norm: float | None = None, loss: str = "non-saturating", steps: int = 1500,
-                      seed: int = 0) -> ReproRun:
-    """(l) the ring GAN with G's (and D's) gradient norm clipped to ``max_norm`` (None: no clipping)."""
-    generator, discriminator = gan_mistakes.toy_models(seed)
-    config = ReproConfig(steps=steps, g_lr=1e-3, loss=loss, seed=seed)
-    if max_norm is None:
-        return gan_mistakes.train_repro(generator, discriminator, _ring_sampler(seed), config)
-    return gan_mistakes.train_repro(generator, discriminator, _ring_sampler(seed), config,
-                                    wrap_optimizer=lambda opt: ClippedOptimizer(opt, max_norm))
 
 
 # ------------------------------------------------------------------- concepts from the notes, measured (lesson 14)

@@ -1,14 +1,7 @@
 """GAN training as two step functions and a small loop around them (lessons 09–14, the Mode Collapse Lab).
 
-``discriminator_step`` updates only D, on real data and on fakes made without a graph back to G.
-``generator_step`` updates only G: D's parameters are frozen (``requires_grad=False``) for the step and restored
-afterwards, so D's gradients stay untouched. ``train_step`` chains the two and generates the fake batch once: the
-D step sees it detached, the G step backpropagates through it (one G forward per iteration instead of two).
-``precision="bf16"`` runs the forward passes under bfloat16 autocast (mixed precision: weights, optimizer state
-and losses stay float32). Each step returns ``dict[str, float]``; a non-finite loss raises
-``NaNLossError`` with the usual causes instead of being plotted. Tricks (one-sided label smoothing, label flipping,
-instance noise) live in ``Tricks``; a loss family (``losses.GAN_LOSSES``) says whether it needs a gradient penalty
-or weight clipping.
+``discriminator_step`` updates only D on detached fakes; ``generator_step`` updates only G with D frozen;
+``train_step`` chains them on one generated batch. ``GANConfig`` is every trainer's config, ``fit`` the one loop.
 """
 
 from __future__ import annotations

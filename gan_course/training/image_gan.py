@@ -1,15 +1,8 @@
 """Training loop for image GANs on Fashion-MNIST with checkpoints, exact resume and fixed-noise grids (lessons 11–12).
 
-Built on ``gan.train_step`` (``discriminator_step`` then ``generator_step``, sharing one generated batch):
-this file adds only what a long run needs.
-  * Data stays in memory as one tensor; each epoch draws a seeded permutation (seed, epoch) and walks it in
-    batches, so where we are in the data is just (epoch, offset) — no DataLoader workers, nothing to pickle.
-  * Every random number of the game (noise, label flips, instance noise, gradient-penalty mixing) comes from one
-    ``torch.Generator``, whose state goes into the checkpoint with the models, the optimizers, the learning-rate
-    schedules, the step, the history and the sample grids. Resuming therefore gives *exactly* the losses an
-    uninterrupted run gives.
-  * A checkpoint is written atomically at the end of every epoch and at the end of training.
-  * A NaN/inf loss raises ``NaNLossError`` (from ``gan.check_finite``) naming the last good checkpoint.
+Built on ``gan.train_step``; the data is one in-memory tensor walked in seeded per-epoch permutations, and all
+randomness comes from one ``torch.Generator`` saved in the checkpoint (written atomically every epoch), so a resumed
+run gives exactly the losses of an uninterrupted one.
 """
 
 from __future__ import annotations

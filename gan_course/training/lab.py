@@ -1,46 +1,11 @@
 """The Mode Collapse Lab engine (lesson 10): a toy 2-D GAN you step, measure, probe, save and reset.
 
-``ModeCollapseLab(config)`` owns a generator, a discriminator, their optimizers and one seeded random stream;
-``step(n)`` runs n generator updates through ``gan.discriminator_step`` / ``generator_step`` and records
-losses; every ``eval_every`` steps it records the PacGAN mode metrics (``mode_metrics.mode_metrics`` on 2,500 fresh
-samples). The widget in ``gan_course.widgets.mode_collapse_lab`` is a thin shell over this object.
-
-Tricks beyond ``gan.Tricks``, built here:
-- instance noise annealed linearly to 0 over ``noise_anneal_steps`` (Sønderby et al., 2017; Arjovsky & Bottou, 2017);
-- a look-ahead D, ``unrolled_mode="lookahead"`` (the default): after the real D update we save D and its optimizer,
-  take ``unrolled_steps`` extra D steps, make the G step against that look-ahead D and restore D. This is the
-  *first-order* version of unrolling: G's gradient treats the look-ahead D as fixed and drops the term through D's
-  updates, which Metz et al. (2017) single out as what makes unrolling work;
-- the full unrolled D (Metz et al., 2017), ``unrolled_mode="full"``: the same ``unrolled_steps`` D updates are taken
-  functionally (``torch.func.functional_call``, ``create_graph=True``) on batches G generated *with* its graph, so
-  G's gradient of its loss against the unrolled D, f_K(θ_G, θ_D^K(θ_G)), includes dθ_D^K/dθ_G, the second-order
-  term (``unrolled_generator_loss``). D's update rule (Adam, RMSprop or SGD with the optimizer's current state) is
-  differentiated too; D's module itself is never changed by the unroll;
-- an exponential moving average of G's weights (Yazıcı et al., 2019): with ``ema > 0`` samples and metrics come
-  from the averaged generator, training still updates the raw one.
-- Fourier features of D's input (``fourier_features``, ``toy_gan.FourierFeatures``) opened coarse-to-fine over
-  ``fourier_anneal_steps``: D can draw bumps as narrow as a mode, which an MLP on raw coordinates cannot do in
-  any reasonable number of steps (spectral bias), without trapping G's samples before they have spread out;
-- a mixture prior for G (``latent_components``): a one-hot code of K components in front of the Gaussian noise;
-- an energy-distance term in G's loss (``energy_weight`` × ``divergences.energy_distance`` between G's batch and a
-  fresh real batch): every generated point is pulled toward all real points and pushed from the other generated
-  ones, at any range, so mass flows from over-full modes to empty ones even where a sharp D is flat. It is MMD with
-  the kernel −|a − b| (MMD GAN, Li et al., 2017; Cramér GAN, Bellemare et al., 2017). With it the lab is a GAN +
-  moment-matching *hybrid*: real data reaches G outside D;
-- energy only, ``gan_weight=0``: G is trained on ``energy_weight`` × energy distance alone and D is neither
-  trained nor consulted: a generative moment-matching network with the energy kernel (GMMN / MMD nets: Li, Swersky
-  & Zemel, 2015; Dziugaite, Roy & Ghahramani, 2015). ``gan_weight`` between 0 and 1 (or above) scales the
-  adversarial part of G's loss; 1 is the plain GAN loss.
-
-Your own data: ``ModeCollapseLab(config, data=...)`` takes any (N, 2) point cloud or mixture spec
-(``toy2d.as_distribution``); a mixture spec gets the mode metrics, a plain cloud gets ``None`` in their place.
-
-Nothing is lost: ``save`` writes the weights, the optimizers' state, the random stream, the metric history (every
-row, including those the widget records per redraw) and the timeline of live changes; ``load`` checks the file and
-restores the run exactly, so training on from a loaded run gives the numbers the saved one would have given.
-
-The data is divided by ``data_scale`` (the largest mode coordinate: 1 for the ring, 4 for the grid) so one recipe
-fits both targets; ``samples()`` and every probe answer in data units.
+``ModeCollapseLab(config, data=None)`` trains in bursts (``step(n)``) through ``gan.discriminator_step`` /
+``generator_step`` and records the PacGAN mode metrics every ``eval_every`` steps; ``save``/``load`` restore a run
+exactly. Tricks beyond ``gan.Tricks``: annealed instance noise, a look-ahead or fully unrolled D (Metz et al., 2017),
+an EMA generator (Yazıcı et al., 2019), annealed Fourier features for D, a mixture prior, and an energy-distance term
+in G's loss (Li et al., 2017; Bellemare et al., 2017), alone with ``gan_weight=0`` (GMMN: Li, Swersky & Zemel, 2015).
+The data is divided by ``data_scale``; ``samples()`` and every probe answer in data units.
 """
 
 from __future__ import annotations
@@ -192,14 +157,8 @@ def unrolled_parameters(generator: torch.nn.Module, discriminator: torch.nn.Modu
                         second_order: bool = True) -> dict[str, Tensor]:
     """D's parameters after one differentiable D update per ``(real, z)`` pair in ``batches`` (Metz et al., 2017).
 
-    Each update is the D step of ``gan.discriminator_step`` (same loss, tricks and random draws, in the
-    same order) followed by ``d_optimizer``'s update rule with its current state (Adam, RMSprop or plain SGD),
-    written out so that autograd can differentiate through it. The fakes are ``generator(z)`` *with* G's graph and
-    the updates keep theirs (``create_graph``): the returned tensors depend on G's parameters, so a G loss computed
-    with them (``functional_call(discriminator, params, (x,))``) carries the second-order term, the gradient through
-    D's updates. ``second_order=False`` detaches the fakes and every update: the first-order look-ahead, for
-    comparison. ``discriminator`` and ``d_optimizer`` are not changed (except spectral norm's power-iteration
-    vectors, which the caller restores).
+    Each update is ``gan.discriminator_step``'s loss, then ``d_optimizer``'s rule written out for autograd; the
+    result depends on G's parameters (the second-order term). ``second_order=False``: the first-order look-ahead.
     """
     family, tricks = losses.get_loss(loss), tricks or gan.Tricks()
     if tricks.label_smoothing and not family.soft_labels:
@@ -536,9 +495,8 @@ class ModeCollapseLab:
             return self.sampler(z) * self.data_scale  # (n, Z) -> (n, 2)
 
     def mode_report(self, n: int = mode_metrics.SAMPLE_COUNT) -> tuple[dict, Tensor | None]:
-        """``metrics()`` and the per-mode counts of high-quality samples (K,) from the same ``n`` samples.
-
-        Data without modes (a point cloud) gives ``None`` for every metric and for the counts."""
+        """``metrics()`` and the per-mode counts of high-quality samples (K,) from the same ``n`` samples (``None``
+        for data without modes)."""
         points = self.samples(n)
         if not torch.isfinite(points).all():
             self.paused_reason = self.paused_reason or (
@@ -567,12 +525,7 @@ class ModeCollapseLab:
     @property
     def collapse_step(self) -> int | None:
         """The first recorded step, after a warm-up of ``COLLAPSE_WARMUP`` G steps, where the mode count fell to
-        half its running best or less (best ≥ 2).
-
-        A generator that spreads out covers more and more modes, so its count never halves; one that hops onto a
-        few modes loses half of what it had. The warm-up ignores the first noisy evaluations of a generator that is
-        still finding the data. ``None`` while that has not happened (and always for data without modes).
-        """
+        half its running best or less (best ≥ 2); ``None`` while that has not happened or the data has no modes."""
         best = 0
         for row in self.history["metrics"]:
             if row["modes"] is None:
@@ -583,11 +536,8 @@ class ModeCollapseLab:
         return None
 
     def discriminator_grid(self, extent: float | None = None, resolution: int = 64) -> tuple:
-        """D's raw output on a ``resolution``² grid over [−extent, extent]²: ``(xs (R,), ys (R,), values (R, R))``.
-
-        ``values[i, j]`` is D at (xs[j], ys[i]). With packing each grid point is judged as a pack of identical
-        copies; with minibatch std the whole grid is one batch.
-        """
+        """D's raw output on a ``resolution``² grid over [−extent, extent]²: ``(xs, ys, values)``, values[i, j] at
+        (xs[j], ys[i])."""
         if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
             raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
         extent = extent or 1.5 * self.data_scale
@@ -603,10 +553,7 @@ class ModeCollapseLab:
             return self.discriminator(packed)  # (N*pack, 2) -> (N,)
 
     def generator_gradients(self, n: int = 128, seed: int = 12345) -> tuple[Tensor, Tensor]:
-        """Generated points (n, 2) and ∂(G loss)/∂x at each of them (n, 2), both in data units.
-
-        G moves its points along −gradient; the widget draws that as arrows.
-        """
+        """Generated points (n, 2) and ∂(G loss)/∂x at each of them (n, 2), both in data units."""
         if not isinstance(n, int) or n < self.config.pack or n % self.config.pack:
             raise ValueError(f"n must be a positive multiple of pack={self.config.pack}, got {n!r}")
         z = self.generator.sample_latent(n, torch.Generator().manual_seed(seed))  # (n, K + Z)

@@ -1,18 +1,8 @@
-"""The course's learning-rate schedules: warm-up then cosine, step or exponential decay (lesson 03), the classifier's
-``one_cycle_lr`` (lesson 04) and ``LinearDecay``, every GAN trainer's (``GANConfig.schedule``: lessons 09–12, the lab,
-the Stacked-Fashion-MNIST benchmark).
+"""The course's learning-rate schedules: callables ``factor(step) -> float`` with ``lr(step) = base_lr · factor(step)``.
 
-Each schedule is a small callable ``factor(step) -> float`` that ``torch.optim.lr_scheduler.LambdaLR`` multiplies
-with the optimizer's base learning rate: ``lr(step) = base_lr · factor(step)``. Warm-up ramps linearly,
-``factor = (step + 1) / warmup_steps`` for ``step < warmup_steps`` (so the very first step already moves, unlike a
-ramp that starts at 0); after warm-up, with ``t = step − warmup_steps``:
-
-  cosine:       factor = min_factor + (1 − min_factor) · ½ (1 + cos(π · min(t, T) / T)),  T = total − warmup
-  step:         factor = gamma ^ ⌊t / step_size⌋
-  exponential:  factor = gamma ^ t
-
-With ``warmup_steps = 0`` they equal PyTorch's ``CosineAnnealingLR`` (up to ``total_steps``), ``StepLR`` and
-``ExponentialLR``. Warm-up: Goyal et al. (2017); cosine decay: Loshchilov & Hutter (2017, SGDR).
+Warm-up ``factor = (step + 1) / warmup_steps`` (Goyal et al., 2017), then with ``t = step − warmup_steps``:
+cosine ``min_factor + (1 − min_factor) · ½ (1 + cos(π · min(t, T) / T))`` (Loshchilov & Hutter, 2017), step
+``gamma ^ ⌊t / step_size⌋`` or exponential ``gamma ^ t``; also ``one_cycle_lr`` and the GAN trainers' ``LinearDecay``.
 """
 
 from __future__ import annotations

@@ -1,15 +1,8 @@
 """The discriminator as a semi-supervised classifier (Salimans et al., 2016, "Improved Techniques for Training GANs").
 
-D outputs K class logits l_1..l_K. The (K + 1)-th class "fake" gets the fixed logit 0, which loses nothing (softmax
-is unchanged by adding a constant to all K + 1 logits), so with Z = Σ_k exp(l_k):
-
-    p(fake | x) = 1 / (Z + 1),   D(x) = p(real | x) = Z / (Z + 1) = σ(log Z),   log Z = logsumexp_k l_k.
-
-Losses: supervised L_sup = −E_{(x,y) labelled}[log softmax(l(x))_y] (an ordinary K-class cross-entropy), and
-unsupervised L_unsup = −E_x[log D(x)] − E_z[log(1 − D(G(z)))] = E[softplus(−log Z(x))] + E[softplus(log Z(G(z)))]
-on unlabelled and generated images. The generator uses feature matching, L_G = ‖E f(x) − E f(G(z))‖², on D's
-penultimate features f. The supervised baseline is the same network trained with L_sup only on the same labels.
-Used in lesson 13; the network is ``models.semi_supervised.SemiSupervisedDiscriminator``.
+With K class logits and the fake class's logit fixed at 0: D(x) = σ(log Z), log Z = logsumexp_k l_k; L_sup is
+K-class cross-entropy, L_unsup = E[softplus(−log Z(x))] + E[softplus(log Z(G(z)))], and G uses feature matching
+(lesson 13; the network is ``models.semi_supervised.SemiSupervisedDiscriminator``).
 """
 
 from __future__ import annotations

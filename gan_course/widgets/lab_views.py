@@ -1,16 +1,8 @@
 """What the Mode Collapse Lab shows, computed once and drawn twice: in the browser (``LabCanvas``) and by matplotlib.
 
-``LabFrames.frame(lab)`` turns the engine's state into plain arrays (a *frame*):
-- D's probability that a point is real on a grid, on a FIXED scale [0, 1]: sigmoid(logit) for the cross-entropy
-  losses, D's output clipped to [0, 1] for LSGAN (its targets are 1 and 0), and for critics (WGAN, hinge) the
-  normalised score (C(x) − mean C(fake)) / (mean C(real) − mean C(fake)) clipped to [0, 1];
-- real points, G's points at a fixed noise with short trails (their last positions), −∂(G loss)/∂x arrows;
-- G's latent-grid warp: the lines of a grid in z (first two noise dimensions, the rest 0) mapped through G;
-- the mass of G's high-quality samples per mode against the uniform share; losses; the three mode metrics over
-  time and the collapse step.
-``LabCanvas`` is an anywidget whose ES module draws a frame on HiDPI canvases (devicePixelRatio) and sends back
-points the learner draws with the mouse; ``render(frame)`` draws the same frame as a matplotlib ``Figure`` for the
-notebook's static picture and for ``export`` (an animated GIF and PNG frames; MP4 when ffmpeg is installed).
+``LabFrames.frame(lab)`` turns the engine's state into plain arrays (D's probability of "real" on a grid on a fixed
+[0, 1] scale, points with trails, gradient arrows, the latent warp, per-mode mass, losses, metrics);
+``LabCanvas`` draws a frame in the browser and ``render(frame)`` as a matplotlib ``Figure`` (used by ``export``).
 """
 
 from __future__ import annotations
