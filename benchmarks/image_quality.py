@@ -1,10 +1,7 @@
 """Sample quality of the lesson GANs: Fréchet classifier distance, classes covered, KL to uniform, plus references.
 
-For each recipe in ``image_gan.RECIPES`` (lesson 11's DCGAN, lesson 12's WGAN-GP, LSGAN, hinge + spectral norm)
-the trained checkpoint the lesson wrote is used when it exists (``data/checkpoints/dcgan_fashion.pt``,
-``stable_<name>.pt``); otherwise a short version is trained here (``--train-steps``, default 300, quick 20) and the
-row says so. References, computed the same way: Fashion-MNIST training images and the test set blurred with σ = 1
-px. All against the test set's statistics of the lesson-04 classifier's features.
+For each recipe in ``image_gan.RECIPES`` the lesson's checkpoint is used when it exists, else a short run is trained
+here (the row says so). References: training images and the test set blurred with σ = 1 px.
 
     python benchmarks/image_quality.py [--quick] [--json] [--samples 10000] [--train-steps 300]
 """

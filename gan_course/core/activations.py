@@ -1,12 +1,7 @@
 """Activation functions with their analytic derivatives, output ranges and when each fits (lesson 02).
 
-``ACTIVATIONS`` maps a name to an ``Activation``: the ``nn.Module`` factory, the function, the derivative written
-out by hand (σ' = σ(1 − σ), tanh' = 1 − tanh², ...), the output range and a one-line "when it fits". The registry
-feeds ``models.deep_mlp`` (by name), the lesson-02 gradient explorer's dropdown and the parametrised tests, which
-check every derivative against autograd. Leaky ReLU uses slope 0.2, the value of the course's GAN discriminators
-(Radford et al. 2016, DCGAN), not PyTorch's default 0.01 (Maas et al. 2013), so lesson 02 teaches the activation
-lessons 09-14 use. Softmax is the vector case: its "derivative" is the Jacobian
-``diag(s) − s sᵀ``. GELU is the exact (erf) form, as ``nn.GELU()`` computes by default.
+``ACTIVATIONS`` maps a name to an ``Activation`` (module factory, function, hand-written derivative, range, use).
+Leaky ReLU uses slope 0.2, the course's GAN discriminators' value (DCGAN), not PyTorch's 0.01; GELU is exact (erf).
 """
 
 from __future__ import annotations

@@ -1,12 +1,6 @@
 """Checkpoints that never lose work: atomic save, safe load (``weights_only``), load-or-train.
 
-A save location is checked before training (``check_writable``); a save that still fails warns and keeps the
-result in memory (``save_or_keep``). SIGINT/SIGTERM wait for a save to finish; stale temporaries of a killed
-save are deleted by the next save or load.
-
-A checkpoint is a plain dict of tensors, numbers, strings and lists, so ``torch.load(weights_only=True)`` can read
-it without running pickled code. Quick-mode runs use their own file names so a seconds-long quick model never
-stands in for a fully trained one. Used by lesson 04 (the classifier later lessons reuse) and lessons 11–13.
+A checkpoint is a plain dict of tensors, numbers, strings and lists; quick-mode runs use their own file names.
 """
 
 from __future__ import annotations

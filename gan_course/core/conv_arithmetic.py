@@ -1,9 +1,6 @@
 """Convolution arithmetic: output sizes of (transposed) convolutions and pooling, and receptive fields.
 
-Formulas from Dumoulin & Visin, "A guide to convolution arithmetic for deep learning" (2016), with PyTorch's
-dilation convention, and the layer-by-layer receptive-field recursion of Araujo et al., "Computing receptive
-fields of convolutional neural networks" (Distill, 2019). Lesson 04 teaches them; lesson 11 (DCGAN) sizes its
-transposed convolutions with ``conv_transpose_output_size``.
+Dumoulin & Visin (2016), with PyTorch's dilation convention; receptive fields: Araujo et al. (Distill, 2019).
 """
 
 from __future__ import annotations

@@ -1,13 +1,9 @@
 """Fashion-MNIST and MNIST from their IDX files, offline first.
 
-Search order for the files (``.gz`` or uncompressed): the ``GAN_COURSE_DATA`` directory, the repository's ``data/``
-folder, then Debian's ``/usr/share/datasets/<name>/`` (package ``dataset-fashion-mnist``). Where a network exists
-``download`` fetches the official files into ``data/`` (or ``GAN_COURSE_DATA``) and verifies their SHA-256.
-Missing, corrupt and foreign files stop with a message naming the file and the command that fixes it. Used from
-lesson 00 onwards.
+Search order: ``GAN_COURSE_DATA``, the repository's ``data/``, then ``/usr/share/datasets/<name>/``; ``download``
+fetches the official files and verifies their SHA-256.
 
 Command line:  python -m gan_course.data.fashion_mnist [--dataset mnist] [--download]
-(``--download`` fetches when the files are missing or corrupt, into ``GAN_COURSE_DATA`` when it is set.)
 """
 
 from __future__ import annotations

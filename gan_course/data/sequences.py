@@ -1,10 +1,7 @@
-"""Generated sequence tasks that need long memory: the recall task and the adding problem.
+"""Generated sequence tasks that need long memory: the recall task and the adding problem (lesson 05).
 
-Recall ("remember the first token", after Hochreiter & Schmidhuber, 1997): step 0 shows one of K symbols, then T
-distractor steps of Gaussian noise, then a "now answer" marker; the label is the first symbol. Chance accuracy is
-1/K, and the answer depends only on a token T + 1 steps back, so it measures how far back a model can carry
-information. The adding problem (same paper; Le et al., 2015) asks for the sum of the two
-marked numbers in a sequence of T random numbers. Lesson 05 uses both with ``models.rnn``.
+Recall: remember the first of K symbols across T noise steps (chance 1/K; after Hochreiter & Schmidhuber, 1997);
+adding: the sum of two marked numbers among T (same paper; Le et al., 2015).
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
 """Toy 2-D distributions for the GAN lessons (09, 10) and the Mode Collapse Lab.
 
-Ring and grid follow the mode-collapse protocol of PacGAN (Lin et al., 2018) / VEEGAN (Srivastava et al., 2017):
-ring = 8 Gaussians at radius 1, angles 2πk/8, σ = 0.01; grid = 25 Gaussians on {−4, −2, 0, 2, 4}², σ = 0.05.
-Spiral and two moons are continuous shapes without discrete modes (``modes is None``).
-
-Your own data (the lab's ``custom`` target): ``mixture(centres, sigma)`` is a mixture spec (equal-weight Gaussians,
-with mode metrics), ``point_cloud(points)`` resamples any (N, 2) cloud (no modes), ``from_csv(path)`` reads either
-from a file, and ``as_distribution`` accepts any of these, a tensor or an array.
+Ring = 8 Gaussians at radius 1, σ = 0.01; grid = 25 Gaussians on {−4, −2, 0, 2, 4}², σ = 0.05 (PacGAN, Lin et al.,
+2018). Spiral and two moons have no discrete modes. Own data: ``mixture``, ``point_cloud``, ``from_csv``,
+``as_distribution``.
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
 """Per-layer gradient norms and activation statistics, gathered with hooks (lesson 02; reused by the GAN lessons).
 
-``weight_gradient_norms(model)`` reads ‖∂L/∂W‖ for every linear/conv layer after ``loss.backward()``.
-``ActivationRecorder(model)`` is a context manager whose forward hooks record, for every activation module
-(ReLU, Tanh, ...), the output's mean and std, the fraction of saturated outputs (sigmoid/tanh: within
-``SATURATION_MARGIN`` of the range's ends, where f' ≈ 0), the fraction of dead units (units whose derivative is 0 for
-every sample of the batch: a ReLU unit that is off everywhere receives no gradient and cannot recover) and, through
-tensor hooks, the norm of the gradient reaching that activation, ‖∂L/∂h‖. Everything comes back as plain dicts.
+``weight_gradient_norms(model)`` reads ‖∂L/∂W‖ per layer; ``ActivationRecorder(model)`` records each activation's
+mean, std, saturated and dead fractions and ‖∂L/∂h‖, as plain dicts.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """Divergences and distances between probability distributions: KL, JS, Gaussian KL, Wasserstein-1 (lesson 08),
 energy distance (lesson 10).
 
-Discrete distributions are tensors whose last dimension is the support (each row non-negative, summing to 1).
-Logs are natural (nats) unless ``base=2`` (bits): JS ≤ log 2 ≈ 0.693 nats = 1 bit.
-Kullback & Leibler (1951); Lin (1991) for JS; the GAN link V(D*, G) = 2·JS − log 4 is Goodfellow et al. (2014);
-the saturation of JS versus Wasserstein is Arjovsky et al. (2017). Lessons 08–10 use this module.
+Discrete distributions are tensors whose last dimension is the support; logs are natural unless ``base=2``.
+Kullback & Leibler (1951); Lin (1991); Goodfellow et al. (2014); Arjovsky et al. (2017).
 """
 
 from __future__ import annotations

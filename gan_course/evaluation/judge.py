@@ -1,12 +1,7 @@
 """The course's Fashion-MNIST classifier: one training recipe, trained once, saved, and reused as a judge.
 
-Lesson 04 trains ``models.cnn.FashionCNN`` with ``train_fashion_classifier`` and saves it through
-``checkpoints.load_or_train``; lessons 11–13 call ``get_fashion_classifier()`` to load it (training it first when
-the file is missing) and use its predictions and ``features`` to judge generated images.
-
-The recipe: cross-entropy ``CE = -mean_i log softmax(f(x_i))[y_i]`` minimised by Adam with a one-cycle learning
-rate (linear warm-up to ``max_lr`` then cosine decay; Smith & Topin, 2017), which reaches ≥ 91 % test accuracy in
-a few epochs on a laptop CPU. Quick mode trains on 2 000 images for one epoch (seconds, about 75 %).
+Lesson 04 trains ``models.cnn.FashionCNN`` with ``train_fashion_classifier`` (Adam, one-cycle learning rate: Smith &
+Topin, 2017); lessons 11–13 call ``get_fashion_classifier()`` (training it first when the file is missing).
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
 """Mode-collapse metrics for the toy 2-D mixtures (lesson 10, the Mode Collapse Lab, benchmarks/mode_coverage.py).
 
-The protocol of PacGAN (Lin et al., 2018), after VEEGAN (Srivastava et al., 2017), on 2,500 generated samples:
-- a sample is *high quality* when it lies within 3σ of its nearest mode centre (Euclidean distance ≤ 3σ);
-- a mode is *captured* when it is the nearest mode of at least one high-quality sample;
-- *reverse KL* = KL(P_gen ‖ uniform) = Σ_k p_k log(p_k · K), where p_k is the fraction of the **high-quality**
-  samples whose nearest mode is k (the generated mode histogram; 0 · log 0 = 0). It is 0 when every mode gets the
-  same share and log K when all high-quality samples sit on one mode. With no high-quality sample at all the
-  histogram is undefined and we report ``inf``.
+PacGAN's protocol (Lin et al., 2018; VEEGAN, Srivastava et al., 2017): a sample is *high quality* within 3σ of its
+nearest mode; a mode is *captured* when it is the nearest mode of one; *reverse KL* = Σ_k p_k log(p_k · K) over the
+high-quality samples' mode histogram (``inf`` when there is none).
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
 """Attention and positional encodings, written out: the pieces of the Transformer (Vaswani et al., 2017).
 
-Implements scaled dot-product attention (checked against ``F.scaled_dot_product_attention``), a multi-head
-attention module laid out like ``nn.MultiheadAttention`` (so its weights can be copied across and compared),
-the sinusoidal positional encoding with its "offset = rotation" property, and a learned positional embedding.
-Used by lesson 06 (a toy Transformer) and, through ``transformer.py``, lesson 07 (a toy BERT).
-
-Mask convention (the same as ``F.scaled_dot_product_attention``): a boolean mask is True where a query MAY
-attend; a float mask is added to the scores (0 to keep, ``-inf`` to block).
+Masks follow ``F.scaled_dot_product_attention``: a boolean mask is True where a query MAY attend; a float mask is
+added to the scores (0 to keep, ``-inf`` to block).
 """
 
 from __future__ import annotations

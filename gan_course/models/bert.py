@@ -1,14 +1,7 @@
 """A toy BERT (Devlin et al., 2019, "BERT: Pre-training of Deep Bidirectional Transformers"), lesson 07.
 
-Input embedding = token + position (learned) + segment (sentence A = 0, B = 1), then LayerNorm; a stack of
-encoder blocks from ``transformer.py`` in which every token sees every other token (no causal mask: that is the
-"bidirectional" in the name); two heads:
-
-* masked language modelling (MLM): dense -> GELU -> LayerNorm -> a decoder onto the vocabulary whose weight is,
-  by default, tied to the token embedding (``tie_weights``), as in the original;
-* next-sentence prediction (NSP): the ``[CLS]`` state through a tanh "pooler" then a 2-way classifier.
-
-The pre-training loss and the accuracies are in ``training.sequence_models``.
+Token + position + segment embeddings, unmasked encoder blocks from ``transformer.py``, an MLM head (decoder tied to
+the token embedding by default) and an NSP head on ``[CLS]``; the losses are in ``training.sequence_models``.
 """
 
 from __future__ import annotations

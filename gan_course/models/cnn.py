@@ -1,13 +1,7 @@
-"""A small convolutional classifier for 28×28 grey images: the course's Fashion-MNIST "judge".
-
-Lesson 04 builds and trains it; lessons 11–13 load it (``gan_course.evaluation.judge.get_fashion_classifier``) to
-classify generated images and to give features for FID-style distances. The layout follows the classic
-conv-BN-ReLU-pool stack (Ioffe & Szegedy, 2015 for BatchNorm; Srivastava et al., 2014 for dropout):
+"""A small convolutional classifier for 28×28 grey images: the course's Fashion-MNIST "judge" (lesson 04).
 
     (B,1,28,28) conv3×3(16)-BN-ReLU-maxpool → (B,16,14,14) conv3×3(32)-BN-ReLU-maxpool → (B,32,7,7)
     conv3×3(64)-BN-ReLU → (B,64,7,7) flatten-dropout → linear(128)-ReLU = features → dropout-linear(10) = logits
-
-Pooling early and a narrow first layer keep it fast on a laptop CPU (about 2.3 M multiply-adds per image).
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
 """A deep, configurable MLP for studying vanishing and exploding gradients (lesson 02).
 
-``DeepMLP(DeepMLPConfig(depth=20, activation="sigmoid"))`` stacks ``depth`` hidden blocks
-``Linear -> [BatchNorm | LayerNorm] -> activation`` (or, with ``residual``, pre-activation skip blocks
-``h + Linear(activation(norm(h)))``) and a linear head that returns logits. The initialisations follow Glorot & Bengio (2010) ("xavier": Var w = 2/(fan_in +
-fan_out)) and He et al. (2015) ("kaiming": Var w = gain²/fan_in); "default" keeps PyTorch's ``nn.Linear`` init
-(U(±1/√fan_in), Var w = 1/(3·fan_in): too small for deep nets); "small" and "large" are the two broken extremes.
-BatchNorm: Ioffe & Szegedy (2015); residual connections: He et al. (2016).
+Inits: "xavier" Var w = 2/(fan_in + fan_out) (Glorot & Bengio, 2010), "kaiming" Var w = gain²/fan_in (He et al.,
+2015), "default" PyTorch's U(±1/√fan_in); BatchNorm: Ioffe & Szegedy (2015); residual: He et al. (2016).
 """
 
 from __future__ import annotations

@@ -1,9 +1,4 @@
-"""The fully connected layer written out by hand, and a small MLP classifier built from it (lesson 01).
-
-A fully connected (dense) layer multiplies every input feature by a weight, sums per output unit, adds a bias
-and applies an activation: ``y_j = act(sum_i W[j, i] * x_i + b_j)``, i.e. ``y = act(x @ W.T + b)``. It is
-``nn.Linear`` followed by an activation; the tests check it against ``nn.Linear`` weight for weight.
-"""
+"""The fully connected layer written out by hand, ``y = act(x @ W.T + b)``, and a small MLP classifier (lesson 01)."""
 
 from __future__ import annotations
 

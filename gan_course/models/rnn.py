@@ -1,11 +1,7 @@
-"""Recurrent networks written out: the vanilla RNN cell, one LSTM step, and small sequence classifiers.
+"""Recurrent networks written out: the vanilla RNN cell, one LSTM step, and small sequence classifiers (lesson 05).
 
-``ManualRNN`` spells out ``h_t = tanh(W_x x_t + W_h h_{t−1} + b)`` (Elman, 1990) and can copy its weights from
-``nn.RNN`` so a lesson can check it gives the same outputs and gradients. ``lstm_step`` spells out one step of the
-LSTM (Hochreiter & Schmidhuber, 1997; forget gate from Gers et al., 2000) in ``nn.LSTMCell``'s gate order.
-``SequenceClassifier`` puts an ``nn.RNN`` or ``nn.LSTM`` under a linear head for the memory tasks of
-``gan_course.data.sequences``; ``state_gradient_norms`` measures ``‖∂L/∂h_t‖`` for every step t. Lesson 05 (its trainer:
-``training.sequence_models.train_sequence_classifier``).
+``ManualRNN``: ``h_t = tanh(W_x x_t + W_h h_{t−1} + b)`` (Elman, 1990); ``lstm_step`` in ``nn.LSTMCell``'s gate order
+(Hochreiter & Schmidhuber, 1997; Gers et al., 2000).
 """
 
 from __future__ import annotations

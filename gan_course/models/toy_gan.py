@@ -1,12 +1,7 @@
 """Small MLP generator and discriminator for 1-D and 2-D GANs (lessons 09, 10 and the Mode Collapse Lab).
 
-The discriminator optionally uses spectral normalisation (Miyato et al., 2018), packing (PacGAN, Lin et al., 2018:
-D judges ``pack`` samples at once, so a collapsed generator is easy to spot), a minibatch-standard-deviation
-feature (Karras et al., 2018: D sees how diverse the batch is) and Fourier features of its input (Tancik et al.,
-2020): an MLP fed raw 2-D coordinates learns smooth functions first (spectral bias) and needs a very long time to
-draw a bump as narrow as a mode with σ = 0.01, so it cannot tell G where *exactly* the mode is. Adding sin/cos of
-the point at random frequencies lets D draw narrow bumps at once; opening the frequencies coarse-to-fine (Park et
-al., 2021 "Nerfies"; Lin et al., 2021 "BARF") keeps the early, smooth D that spreads G over all modes.
+D's options: spectral norm (Miyato et al., 2018), packing (PacGAN, Lin et al., 2018), minibatch std (Karras et al.,
+2018) and Fourier features of its input (Tancik et al., 2020), opened coarse-to-fine (Park et al., 2021).
 """
 
 from __future__ import annotations

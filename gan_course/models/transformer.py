@@ -1,11 +1,7 @@
 """Transformer blocks and a small encoder for token tasks (Vaswani et al., 2017, "Attention Is All You Need").
 
-The blocks are **pre-norm** by default (``norm_first=True``, as in GPT-2 and most modern code): each sub-layer
-reads a LayerNorm of the residual stream and adds its result back, ``x + f(LN(x))``. The original paper is
-post-norm, ``LN(x + f(x))``; pass ``norm_first=False`` for that. Pre-norm trains without warm-up tricks at
-these sizes. An encoder block lets every token see every token; a decoder block adds a causal mask (no peeking
-ahead) and cross-attention to the encoder's output. Lesson 06 trains ``TokenEncoder``; lesson 07 builds a toy
-BERT on ``EncoderStack``.
+Pre-norm by default (``norm_first=True``: ``x + f(LN(x))``); ``norm_first=False`` is the paper's post-norm. Lesson 06
+trains ``TokenEncoder``; lesson 07 builds a toy BERT on ``EncoderStack``.
 """
 
 from __future__ import annotations

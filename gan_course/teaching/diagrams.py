@@ -1,10 +1,7 @@
 """Architecture diagrams drawn by code, one per idea, shown in the lessons that teach them.
 
-Each function returns a ``matplotlib.figure.Figure`` (about 9–10 inches wide, text ≥ 9 pt), never shows or
-saves it, and draws the same picture every time. Sizes are the course's own: the DCGAN shapes come from
-``models/dcgan.py``'s size formulas, the Transformer and BERT sizes from their config defaults. Coordinates are
-in inches (one axes covers the whole figure), so a box of width 1 is one inch wide at any figure size.
-``DIAGRAMS`` lists them all by name. Lessons 00, 01, 04–07, 09 and 11.
+Each function returns a ``matplotlib.figure.Figure`` in inch coordinates, sized from the course's own models;
+``DIAGRAMS`` lists them all by name.
 """
 
 from __future__ import annotations

@@ -1,14 +1,7 @@
 """Self-checks for the lessons' exercises: ``check_1 = exercises.checker(expected, hint=...)``, ``check_1(answer)``.
 
-The shape of every exercise in the course (convention 13):
-
-1. a markdown cell with the question;
-2. the learner's cell: the checker, a placeholder ``answer_1 = ...`` and ``check_1(answer_1)``;
-3. a markdown line "Solution: expand the hidden cell below";
-4. the worked solution in a collapsed cell (JupyterLab's ``source_hidden``) that ends in ``assert check_1(answer_1)``.
-
-A checker never raises on a wrong answer: it prints what is wrong and returns ``False``, so a lesson still runs
-top to bottom with the placeholder in place, and the solution's ``assert`` keeps the exercise tested.
+A checker never raises on a wrong answer: it prints what is wrong and returns ``False``, so a lesson still runs with
+the placeholder in place; the exercise shape is in docs/AUTHORING.md.
 """
 
 from __future__ import annotations

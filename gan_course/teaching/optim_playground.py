@@ -1,11 +1,8 @@
 """2-D optimisation playground: test surfaces, an optimizer race and the bilinear game (lesson 03).
 
-``race(["sgd", "adam"], "saddle", start, steps, lr)`` runs the real ``torch.optim`` optimizers on one point
-``p = (x, y)`` descending a surface from ``SURFACES`` and returns each trajectory and loss curve.
-``bilinear_game(method, steps, lr)`` plays min_x max_y f(x, y) = x·y, whose only equilibrium (0, 0) is a saddle
-point of f: simultaneous gradient descent-ascent multiplies the distance to it by √(1 + η²) every step (it spirals
-out), alternating updates circle at a bounded radius, and extragradient (Korpelevich, 1976) and optimistic
-updates (Daskalakis et al., 2018) spiral in. This is the toy version of why GAN training is hard (lessons 09-12).
+``race`` runs real ``torch.optim`` optimizers on a point over a surface from ``SURFACES``; ``bilinear_game`` plays
+min_x max_y x·y with simultaneous, alternating, extragradient (Korpelevich, 1976) or optimistic (Daskalakis et al.,
+2018) updates.
 """
 
 from __future__ import annotations

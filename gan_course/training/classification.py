@@ -1,8 +1,6 @@
 """Mini-batch training and accuracy for image classifiers (the MLP of lesson 01, the CNN of lesson 04).
 
-``train_classifier`` minimises the cross-entropy of the model's logits, ``CE = -mean_i log softmax(f(x_i))[y_i]``,
-with Adam, AdamW or plain SGD, shuffling the training set every epoch with the caller's ``torch.Generator`` so a
-seed gives the same run. A NaN or infinite loss stops training at once with a message naming the epoch and step.
+``train_classifier`` minimises ``CE = -mean_i log softmax(f(x_i))[y_i]`` with Adam, AdamW or SGD, seeded shuffling.
 """
 
 from __future__ import annotations

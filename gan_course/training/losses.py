@@ -1,12 +1,8 @@
 """GAN losses, one pair per family, and the ``GAN_LOSSES`` registry that feeds widgets and parametrised tests.
 
-Every function takes ``(real_logits, fake_logits)``, real first, always; the discriminator returns raw logits
-(or critic scores), never probabilities, so the BCE families use the stable ``softplus`` form:
-−log σ(l) = softplus(−l) and −log(1 − σ(l)) = softplus(l).
-
+Every function takes ``(real_logits, fake_logits)``, real first; the BCE families use −log σ(l) = softplus(−l).
 Families: minimax and non-saturating (Goodfellow et al., 2014), LSGAN (Mao et al., 2017), WGAN with weight
 clipping (Arjovsky et al., 2017), WGAN-GP (Gulrajani et al., 2017), hinge (Lim & Ye, 2017; Miyato et al., 2018).
-Used in lessons 09–14 and the Mode Collapse Lab.
 """
 
 from __future__ import annotations

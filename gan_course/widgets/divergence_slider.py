@@ -1,11 +1,7 @@
-"""Pull two 1-D distributions apart and watch KL, JS and Wasserstein-1 (lesson 08).
+"""Pull two 1-D distributions apart and watch KL, JS and Wasserstein-1 (lesson 08; Arjovsky, Chintala & Bottou, 2017).
 
-The engine is plain Python: ``shifted_pair`` discretises P (centred at 0) and Q (the same shape moved by
-``shift``) on one grid, and ``divergences_at_shift`` returns KL both ways, JS in nats and bits, and W1.
-``DivergenceSlider`` is a thin ipywidgets shell over it: a slider for the shift, a dropdown for the shape,
-a text readout and a picture. ipywidgets is imported only when the shell is built, so the engine needs none.
-Arjovsky, Chintala & Bottou (2017) make the point this widget shows: JS stops at log 2 once the supports
-stop overlapping, while W1 keeps growing with the distance.
+The engine (``shifted_pair``, ``divergences_at_shift``) is plain Python; ``DivergenceSlider`` is a thin ipywidgets
+shell that imports ipywidgets only when built.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Fill in the blank with a pre-trained toy BERT (lesson 07).
 
-The engine ``fill_blank`` is plain Python: it encodes a sentence holding one ``[MASK]`` (optionally two
-sentences joined by ``[SEP]``), runs the model's masked-language-model head and ranks the words by
-``p(word | context) = softmax(mlm_logits[mask position])``. ``FillBlankWidget`` is a thin ipywidgets shell
-over it: a text box, a button and an output area. ipywidgets is imported only when the shell is built.
+``fill_blank`` ranks words by ``softmax(mlm_logits[mask position])``; ``FillBlankWidget`` is a thin ipywidgets shell.
 """
 
 from __future__ import annotations

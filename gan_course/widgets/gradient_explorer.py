@@ -1,10 +1,6 @@
 """Gradient explorer (lesson 02): per-layer gradient norms of a deep MLP, redrawn as you change its recipe.
 
-The engine is plain Python that tests drive headless: ``gradient_profile(config, images, labels)`` builds a
-``DeepMLP`` from ``config`` (seeded), runs one forward/backward pass of the cross-entropy on the batch and returns
-‖∂L/∂W_l‖ for every linear layer l from input to output. ``plot_gradient_profiles`` draws several profiles on a
-log scale. ``GradientExplorer`` is the thin ipywidgets shell: depth, activation, init, normalisation and residual
-controls; every change recomputes the profile and redraws the figure (the previous profile stays as a grey line).
+The engine ``gradient_profile`` is plain Python; ``GradientExplorer`` is the thin ipywidgets shell.
 """
 
 from __future__ import annotations

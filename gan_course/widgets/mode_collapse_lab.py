@@ -1,13 +1,8 @@
 """The live Mode Collapse Lab (lesson 10): controls over ``gan_course.training.lab.ModeCollapseLab`` and its views.
 
-A top bar holds what the lesson changes (preset, target, loss, both learning rates on log sliders, D steps, batch
-size, toggles for the main tricks); every other ``LabConfig`` field the lab uses sits in a named group (``betas`` as
-two number boxes, ``beta1`` and ``beta2``). Each control has a tooltip. Live fields (``lab.LIVE_FIELDS``) act on the next step; a change to any other field waits behind a badge
-that names it and says why it needs a restart, until Reset applies it. Play runs an asyncio task in the kernel's
-loop: it trains for ``burst_seconds``, redraws, and yields, so Pause clicks are handled between bursts; only one
-such task ever runs. Slow motion takes D's half of a step, then G's, and shows what each changed. Compare runs two
-labs in lockstep on the same seed and data. The picture is drawn in the browser by ``lab_views.LabCanvas``; the
-widget's output also carries a PNG of the same frame, so a notebook viewer without widgets still shows the lab.
+Live fields (``lab.LIVE_FIELDS``) act on the next step; any other change waits behind a badge until Reset. Play runs
+one asyncio task that trains for ``burst_seconds``, redraws and yields; the picture is drawn by
+``lab_views.LabCanvas``, with a PNG of the same frame for viewers without widgets.
 """
 
 from __future__ import annotations
