@@ -30,10 +30,7 @@ class CheckpointError(RuntimeError):
 
 
 def checkpoint_path(name: str) -> Path:
-    """Where the checkpoint called ``name`` lives (``GAN_COURSE_CHECKPOINTS`` or ``data/checkpoints``).
-
-    In quick mode the file name gets a ``-quick`` suffix.
-    """
+    """Where the checkpoint ``name`` lives (``GAN_COURSE_CHECKPOINTS`` or ``data/checkpoints``; quick: ``-quick``)."""
     if not name or "/" in name or name.startswith("."):
         raise ValueError(f"checkpoint name {name!r} must be a plain file stem such as 'fashion_cnn'")
     directory = Path(os.environ.get(CHECKPOINT_ENV) or DEFAULT_DIR)
@@ -69,11 +66,7 @@ def _probe(path: Path) -> None:
 
 
 def check_writable(path: str | Path) -> Path:
-    """Raise ``CheckpointError`` now, before any training, if a checkpoint cannot be written at ``path``.
-
-    Catches a path that is a directory, a folder that is a file (``GAN_COURSE_CHECKPOINTS`` pointing at a file)
-    and a folder that cannot be created or written; the message says what to change.
-    """
+    """Raise ``CheckpointError`` now, before any training, if a checkpoint cannot be written at ``path``."""
     path = Path(path)
     fix = f"set {CHECKPOINT_ENV} to a writable directory, or pass another checkpoint path"
     if path.is_dir():
@@ -109,11 +102,7 @@ _writing: set[str] = set()  # temporaries this process is filling right now
 
 
 def clean_stale_temporaries(path: str | Path) -> list[Path]:
-    """Delete the temporaries an interrupted save of ``path`` left behind (SIGKILL, power loss); return them.
-
-    A temporary is named ``<file>.<pid>-<random>.tmp``: it is stale when that process no longer runs (or is this
-    one but not writing it). Saves and loads call this, so an orphan lives only until the next one.
-    """
+    """Delete the temporaries (``<file>.<pid>-<random>.tmp``) of interrupted saves of ``path``; return them."""
     path = Path(path)
     removed = []
     try:
@@ -189,9 +178,7 @@ def _deliver(signum: int, handler, path: Path, finished: bool) -> None:
 def atomic_write(path: str | Path, write: Callable, mode: str = "wb") -> Path:
     """Create ``path`` atomically: ``write(handle)`` fills a temporary file in the same folder, fsync, rename.
 
-    Readers see the old file or the new one, never half of one. An interrupted write (an exception, Ctrl-C twice)
-    deletes its temporary; SIGINT/SIGTERM wait until the file is whole; a temporary left by SIGKILL is deleted by
-    the next save or load of the same path.
+    Readers see the old file or the new one, never half of one; an interrupted write deletes its temporary.
     """
     path = check_writable(path)
     clean_stale_temporaries(path)
@@ -221,11 +208,7 @@ def save(state: dict, path: str | Path) -> Path:
 
 
 def save_or_keep(state: dict, path: str | Path, how_to_save: str) -> bool:
-    """``save``, but a failure (disk full, permissions changed mid-run) warns instead of losing the result.
-
-    The ``CheckpointWarning`` names the error and says, with ``how_to_save``, how to save what stays in memory.
-    Returns True when the file was written.
-    """
+    """``save``, but a failure warns (``CheckpointWarning``) instead of raising; True when written."""
     try:
         save(state, path)
         return True
@@ -257,11 +240,9 @@ def load(path: str | Path, map_location="cpu") -> dict:
 
 def load_or_train(path: str | Path, model: nn.Module, train: Callable[[nn.Module], dict],
                   meta: dict | None = None) -> dict:
-    """Load ``model``'s weights from ``path`` if it holds a matching checkpoint, else train and save.
+    """Load ``model``'s weights from ``path`` if it holds a matching checkpoint (same ``meta``), else train and save.
 
-    ``train(model)`` trains in place and returns a dict of results (accuracy, seconds...). ``meta`` (architecture
-    settings) must equal the saved one, so a changed model is retrained instead of half-loaded.
-    Returns the results dict with ``source`` = ``"loaded"`` or ``"trained"``.
+    ``train(model)`` trains in place and returns a results dict; the result gets ``source`` = "loaded" or "trained".
     """
     meta = dict(meta or {})
     path = Path(path)

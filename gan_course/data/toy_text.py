@@ -46,11 +46,7 @@ def grammar_words() -> list[str]:
 
 
 class WordTokenizer:
-    """Word-level tokenizer: special tokens first (``[PAD]`` = 0), then the words in sorted order.
-
-    Text is split into words and punctuation; ``[MASK]``-style special tokens written in the text are kept;
-    unknown words become ``[UNK]``.
-    """
+    """Word-level tokenizer: special tokens first (``[PAD]`` = 0), then the sorted words; unknown ones ``[UNK]``."""
 
     _pattern = re.compile(r"\[[A-Z]+\]|[A-Za-z']+|[.,!?]")
 
@@ -217,11 +213,8 @@ def encode_pairs(pairs, tokenizer: WordTokenizer, max_len: int) -> dict[str, tor
 def mask_tokens(tokens: torch.Tensor, tokenizer: WordTokenizer, generator: torch.Generator | None = None,
                 select_prob: float = 0.15, mask_prob: float = 0.8, random_prob: float = 0.1
                 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """BERT's masking: select ``select_prob`` of the word tokens (never special ones); of the selected, put
-    ``[MASK]`` with ``mask_prob``, a random word with ``random_prob``, and keep the rest unchanged.
-
-    Returns ``inputs`` (the corrupted tokens) and ``labels`` (the original token at selected positions,
-    ``IGNORE_INDEX`` elsewhere), both shaped like ``tokens``.
+    """BERT's masking: select ``select_prob`` of the word tokens; of those, ``[MASK]`` with ``mask_prob``, a random
+    word with ``random_prob``, else unchanged. Returns ``inputs`` and ``labels`` (``IGNORE_INDEX`` where unselected).
     """
     if tokens.dtype != torch.long or tokens.ndim != 2:
         raise ValueError(f"tokens must be a (B, T) long tensor, got {tokens.dtype} {tuple(tokens.shape)}")

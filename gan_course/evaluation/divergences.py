@@ -52,11 +52,7 @@ def _check_pair(p: Tensor, q: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def kl(p: Tensor, q: Tensor, base="e") -> Tensor:
-    """Kullback–Leibler divergence over the last dimension: KL(P‖Q) = Σ_x p(x) · log(p(x) / q(x)).
-
-    Terms with p(x) = 0 count 0 (0·log 0 = 0); a term with p(x) > 0 = q(x) makes KL = +inf: Q calls an event
-    impossible that P produces. Not symmetric: KL(P‖Q) ≠ KL(Q‖P) in general. ``base``: "e" (nats) or 2 (bits).
-    """
+    """KL(P‖Q) = Σ_x p(x) · log(p(x) / q(x)) over the last dimension; 0·log 0 = 0, p > 0 = q gives +inf."""
     scale = _log_of_base(base)
     p, q = _check_pair(p, q)
     safe_p = torch.where(p > 0, p, torch.ones_like(p))  # keeps log finite (and gradients clean) where p = 0
@@ -65,11 +61,7 @@ def kl(p: Tensor, q: Tensor, base="e") -> Tensor:
 
 
 def js(p: Tensor, q: Tensor, base="e") -> Tensor:
-    """Jensen–Shannon divergence: JS(P‖Q) = ½KL(P‖M) + ½KL(Q‖M) with M = ½(P + Q).
-
-    Symmetric, always finite, and 0 ≤ JS ≤ log 2: at most ln 2 ≈ 0.693 nats with ``base="e"``, at most 1 bit
-    with ``base=2``. It reaches the bound exactly when P and Q have disjoint supports.
-    """
+    """JS(P‖Q) = ½KL(P‖M) + ½KL(Q‖M), M = ½(P + Q): symmetric, 0 ≤ JS ≤ log 2 (reached for disjoint supports)."""
     p, q = _check_pair(p, q)
     m = 0.5 * (p + q)  # m > 0 wherever p > 0 or q > 0, so neither KL below is infinite
     return 0.5 * kl(p, m, base) + 0.5 * kl(q, m, base)
@@ -91,11 +83,7 @@ def monte_carlo_kl(log_p: Callable[[Tensor], Tensor], log_q: Callable[[Tensor], 
 
 
 def kl_on_grid(log_p: Tensor, log_q: Tensor, x: Tensor) -> Tensor:
-    """KL of densities by quadrature on a grid: KL(P‖Q) ≈ ∫ p(x) (log p(x) − log q(x)) dx (trapezoid rule).
-
-    ``log_p`` and ``log_q`` are log densities at the sorted points ``x`` (same shape, 1-D); differentiable, so
-    a density's parameters can be fitted by gradient descent on it.
-    """
+    """KL of densities by the trapezoid rule on sorted points ``x``: ∫ p (log p − log q) dx; differentiable."""
     if not (log_p.shape == log_q.shape == x.shape) or x.ndim != 1:
         raise ValueError(f"log_p {tuple(log_p.shape)}, log_q {tuple(log_q.shape)} and x {tuple(x.shape)} "
                          "must be 1-D and of the same shape")
@@ -105,11 +93,9 @@ def kl_on_grid(log_p: Tensor, log_q: Tensor, x: Tensor) -> Tensor:
 
 def wasserstein_1d(samples_a: Tensor, samples_b: Tensor, weights_a: Tensor | None = None,
                    weights_b: Tensor | None = None) -> Tensor:
-    """Wasserstein-1 (earth mover's) distance in 1-D: W1 = ∫ |F_a(x) − F_b(x)| dx.
+    """Wasserstein-1 distance in 1-D: W1 = ∫ |F_a(x) − F_b(x)| dx (optionally weighted, as ``scipy.stats``).
 
-    For two unweighted samples of equal size this is W1 = (1/N) Σ_i |a_(i) − b_(i)| over the sorted samples,
-    which is differentiable in the samples. Otherwise the empirical CDFs (optionally weighted; weights need
-    not be normalised) are compared between consecutive support points, as ``scipy.stats.wasserstein_distance``.
+    Two unweighted samples of equal size: (1/N) Σ_i |a_(i) − b_(i)| over the sorted samples (differentiable).
     """
     a, b = torch.as_tensor(samples_a), torch.as_tensor(samples_b)
     if a.ndim != 1 or b.ndim != 1 or a.numel() == 0 or b.numel() == 0:
@@ -151,14 +137,9 @@ def _cdf_at(sorted_samples: Tensor, weights: Tensor, points: Tensor) -> Tensor:
 def energy_distance(x: Tensor, y: Tensor, unbiased: bool = True) -> Tensor:
     """Squared energy distance between two samples of points: 2·E|X − Y| − E|X − X'| − E|Y − Y'|.
 
-    ``x`` (N, D) and ``y`` (M, D); |·| is the Euclidean distance. It is 0 only when the two distributions are equal
-    (Székely & Rizzo, 2013) and is the MMD² of the kernel k(a, b) = −|a − b| (Sejdinovic et al., 2013). Each point is
-    pulled toward the points of the other sample and pushed away from those of its own, at any range, so its
-    gradient moves mass from where one sample has too much to where it has too little: the lab's energy term
-    (``LabConfig.energy_weight``) uses this to keep G's modes equally full. ``unbiased`` leaves the zero distance of
-    each point to itself out of E|X − X'| and E|Y − Y'| (a U-statistic, mean 0 for two samples of one
-    distribution); ``unbiased=False`` is the plug-in value of the two empirical distributions, which for 1-D data is
-    ``scipy.stats.energy_distance(x, y) ** 2`` (SciPy returns the square root).
+    ``x`` (N, D), ``y`` (M, D). Zero only for equal distributions (Székely & Rizzo, 2013); the MMD² of the kernel
+    −|a − b| (Sejdinovic et al., 2013). ``unbiased`` drops each point's zero distance to itself (a U-statistic);
+    ``unbiased=False`` is the plug-in value, ``scipy.stats.energy_distance(x, y) ** 2`` for 1-D data.
     """
     x, y = torch.as_tensor(x), torch.as_tensor(y)
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:

@@ -53,8 +53,7 @@ def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray, 
     """Fréchet (2-Wasserstein) distance² between N(μ_a, Σ_a) and N(μ_b, Σ_b).
 
     d² = ‖μ_a − μ_b‖² + tr(Σ_a + Σ_b − 2 (Σ_a Σ_b)^½), with tr (Σ_a Σ_b)^½ = Σ √λ_i(Σ_a^½ Σ_b Σ_a^½): the
-    eigenvalues of a symmetric PSD matrix, so no complex parts to discard as with a general ``sqrtm``.
-    (Computed with torch in float64: it follows the course's thread setting, NumPy's BLAS would not.)
+    eigenvalues of a symmetric PSD matrix (no complex parts, unlike ``sqrtm``); torch float64.
     """
     mean_a, mean_b = (torch.as_tensor(np.asarray(m, np.float64)) for m in (mean_a, mean_b))
     cov_a, cov_b = (torch.atleast_2d(torch.as_tensor(np.asarray(c, np.float64))) for c in (cov_a, cov_b))
@@ -70,11 +69,7 @@ def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray, 
 
 
 def gaussian_blur(images: Tensor, sigma: float = BLUR_SIGMA) -> Tensor:
-    """Blur (N, C, H, W) images with a normalised Gaussian kernel of std ``sigma`` px (radius ⌈3σ⌉), via conv2d.
-
-    The kernel is separable, g(x, y) = g(x) g(y), so we convolve rows then columns; edges are replicated so the
-    background (−1) stays background.
-    """
+    """Blur (N, C, H, W) images with a separable Gaussian of std ``sigma`` px (radius ⌈3σ⌉), edges replicated."""
     if images.ndim != 4:
         raise ValueError(f"images must have shape (N, C, H, W), got {tuple(images.shape)}")
     if sigma <= 0:
@@ -198,9 +193,8 @@ def default_classifier() -> nn.Module:
 class ImageEvaluator:
     """FCD and class coverage of generated images against the Fashion-MNIST test set, reusing cached statistics.
 
-    ``evaluator = ImageEvaluator(); evaluator.evaluate(images)`` → ``{"fcd", "classes_covered",
-    "kl_to_uniform", "histogram", "count"}``. The test set's feature statistics are computed once per classifier
-    (kept in memory and in a small file beside the checkpoints, keyed by a hash of the classifier's weights).
+    ``evaluate(images)`` → ``{"fcd", "classes_covered", "kl_to_uniform", "histogram", "count"}``; the test set's
+    statistics are cached in memory and on disk, keyed by a hash of the classifier's weights.
     """
 
     def __init__(self, classifier: nn.Module | None = None, reference_images: Tensor | None = None,

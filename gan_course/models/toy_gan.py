@@ -26,13 +26,8 @@ def _activation(name: str) -> nn.Module:
 class MLPGenerator(nn.Module):
     """z → ``depth`` hidden layers of ``width`` → a point in R^``data_dim``.
 
-    z is N(0, I) of size ``latent_dim``; with ``components = K > 0`` a one-hot code of a component drawn uniformly
-    from K is put in front of it, so z has size K + ``latent_dim`` (a mixture prior, as in DeLiGAN, Gurumurthy et
-    al., 2017: the one-hot code through the first linear layer is a learned offset per component). A continuous
-    generator fed one connected blob of noise has to stretch it across the gaps between separate modes, and the
-    samples on those stretches land between modes; a discrete code lets each component own its own mode
-    (Khayatkhoei et al., 2018; Tanielian et al., 2020). In the lab it did not beat the Gaussian prior: with K equal
-    to (or twice) the number of modes, components pile onto the same mode and others go empty.
+    z is N(0, I) of size ``latent_dim``; with ``components = K > 0`` a uniform one-hot code of K components goes in
+    front of it (a mixture prior: DeLiGAN, Gurumurthy et al., 2017; Khayatkhoei et al., 2018).
     """
 
     def __init__(self, latent_dim: int = 2, data_dim: int = 2, width: int = 128, depth: int = 2,

@@ -139,9 +139,8 @@ def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Cal
                 config: ReproConfig, sample_count: int = 1000) -> ReproRun:
     """Alternate D and G steps per ``config``; record losses, D's probabilities, ‖∇G‖ and D's drift in the G step.
 
-    History keys: d_loss, g_loss, real_prob = σ(mean D logit on real), fake_prob = σ(mean D logit on fakes) (D's
-    verdict on the average sample), g_grad_norm (‖∂L_G/∂θ_G‖), d_change_in_g_step (‖Δθ_D‖ made by the *generator*
-    step; 0 when D is frozen correctly). A non-finite loss ends the run early with ``error`` set.
+    History keys: d_loss, g_loss, real_prob / fake_prob (σ of D's mean logit), g_grad_norm, d_change_in_g_step (0
+    when D is frozen correctly). A non-finite loss ends the run early with ``error`` set.
     """
     rng = torch.Generator().manual_seed(config.seed)
     runtime.seed_everything(config.seed)

@@ -34,11 +34,8 @@ def _samples(generator: nn.Module, count: int, seed: int) -> torch.Tensor:
 
 
 def _ring_repro(fixed: bool, steps: int, seed: int, mistake) -> ReproRun:
-    """A repro on the ring: its G, D and sampler, then the fix or the mistake.
-
-    With ``fixed``, the ordinary alternating run (``gan_mistakes.train_repro``, both learning rates 1e-3);
-    otherwise every seed is reset and ``mistake(generator, discriminator, sample_real, rng, steps, seed)`` runs the
-    mistake's own loop, ``rng`` being the generator's latent stream.
+    """A repro on the ring: with ``fixed`` the ordinary alternating run (``gan_mistakes.train_repro``, lr 1e-3); else
+    ``mistake(generator, discriminator, sample_real, rng, steps, seed)`` runs the mistake's own loop.
     """
     generator, discriminator = gan_mistakes.toy_models(seed)
     sample_real = _ring_sampler(seed)

@@ -71,13 +71,9 @@ def train_classifier(model: nn.Module, train_images: torch.Tensor, train_labels:
                      lr_schedule: Callable[[int], float] | None = None, desc: str = "training") -> dict:
     """Train ``model`` (images -> logits) with mini-batch cross-entropy; return the history.
 
-    Returns ``{"loss": [mean loss per epoch], "train_accuracy": [...], "test_accuracy": [...] (with test data),
-    "seconds": wall time}``. ``train_accuracy`` counts the correct predictions made on the mini-batches while
-    training (train mode: dropout on), so it costs nothing extra; call ``accuracy`` for the eval-mode number.
-    ``weight_decay`` is passed to the optimizer (L2 penalty for Adam/SGD, decoupled decay for AdamW).
-    ``lr_schedule(s)``, when given, is the learning rate of update ``s`` (0 … epochs · batches per epoch − 1),
-    set before it (``schedules.one_cycle_lr``); else ``lr`` stays constant. The model's train/eval mode is
-    restored at the end. This is the course's one classifier trainer (lessons 01 and 04).
+    Returns ``{"loss", "train_accuracy", "test_accuracy" (with test data), "seconds"}``; ``train_accuracy`` is
+    counted on the training mini-batches in train mode. ``lr_schedule(s)``, when given, is the learning rate of
+    update ``s`` (``schedules.one_cycle_lr``); else ``lr`` stays constant.
     """
     from tqdm.auto import tqdm
 

@@ -96,9 +96,7 @@ def resolve_precision(precision: str, device: torch.device | str = "cpu") -> str
 
 
 def bf16_is_fast(device: torch.device | str = "cpu") -> bool:
-    """Whether bfloat16 has hardware support here: a CUDA GPU that supports it, or a CPU with AVX512-BF16/AMX.
-
-    Elsewhere bfloat16 arithmetic is emulated and slower than float32, so ``precision="bf16"`` is a loss there."""
+    """Whether bfloat16 has hardware support here (CUDA, or a CPU with AVX512-BF16/AMX); else it is slow."""
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
@@ -133,8 +131,7 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer
                        precision: str = "fp32") -> dict[str, float]:
     """One update of D on a real batch and as many fakes; returns d_loss, real/fake mean logits (and gp).
 
-    ``fake``: a batch already generated (``train_step`` passes the one the G step will reuse); it is detached here,
-    so this step never trains G. Without it the fakes are generated under ``no_grad``.
+    ``fake``: a batch already generated (detached here); without it the fakes are generated under ``no_grad``.
     """
     family, tricks = losses.get_loss(loss), tricks or Tricks()
     if tricks.label_smoothing and not family.soft_labels:
@@ -184,10 +181,8 @@ def generator_step(generator: nn.Module, discriminator: nn.Module, optimizer: to
                    adversarial_weight: float = 1.0) -> dict[str, float]:
     """One update of G through a frozen D; returns g_loss (and g_penalty when ``penalty`` is given).
 
-    ``fake``: a batch G generated *with* its graph (``train_step`` reuses the D step's batch); else fresh noise.
-    ``penalty``: a function of the fake batch whose value is added to G's loss (the lab's energy-distance term,
-    ``lambda fake: weight * divergences.energy_distance(fake, real)``); ``g_loss`` stays the adversarial part.
-    ``adversarial_weight``: the adversarial part enters the minimised total times this (1: unchanged).
+    ``fake``: a batch G generated *with* its graph (else fresh noise). ``penalty(fake)`` is added to G's loss
+    (``g_loss`` stays the adversarial part, which enters the total times ``adversarial_weight``).
     """
     family, tricks = losses.get_loss(loss), tricks or Tricks()
     if fake is not None and not fake.requires_grad:
@@ -218,9 +213,7 @@ def train_step(generator: nn.Module, discriminator: nn.Module, g_optimizer: torc
                step: int | None = None, precision: str = "fp32") -> dict[str, float]:
     """``len(real_batches)`` D updates, then one G update; the last D update and the G update share one fake batch.
 
-    ``real_batches``: one real batch, or a list of them (one per D step, as with ``d_steps`` > 1). The shared batch
-    is generated once with its graph: the D step judges it detached, then the G step backpropagates D's verdict
-    on it (D already updated) into G. That saves a whole G forward pass per iteration against generating twice.
+    ``real_batches``: one real batch, or a list of them (one per D step). Sharing saves a G forward pass per step.
     """
     batches = [real_batches] if isinstance(real_batches, Tensor) else list(real_batches)
     if not batches:
@@ -254,12 +247,10 @@ def update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
 
 @dataclass(frozen=True)
 class GANConfig:
-    """One GAN run's settings: the one spelling of every field the course's GAN trainers share (lessons 09–14, the
-    lab, the Stacked-Fashion-MNIST benchmark).
+    """One GAN run's settings, one spelling per field, for every GAN trainer; a trainer subclasses it to add fields.
 
-    A lesson whose trainer needs more *subclasses* it and adds fields (``ImageGANConfig``, ``LabConfig``, …); a
-    trainer that does not use a shared field names it in ``unused`` and a value other than the default is refused,
-    so no setting is silently ignored. Frozen and checked once, here; change it with ``replace``."""
+    Fields a trainer does not use are in ``unused`` and refused unless default. Frozen and checked once, here.
+    """
     steps: int = 1000  # generator updates
     batch_size: int = 256
     loss: str = "non-saturating"  # a key of losses.GAN_LOSSES
@@ -373,10 +364,8 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real: Calla
               callback: Callable[[int, dict], None] | None = None) -> dict[str, list[float]]:
     """Alternate ``d_steps`` D updates and one G update for ``config.steps`` G steps; return the loss history.
 
-    ``sample_real(n)`` returns a real batch. An optimizer given as ``None`` is ``config.g_optimizer`` at ``config.g_lr`` /
-    ``config.discriminator_lr`` with ``config.betas``; ``config.schedule`` scales both learning rates every step.
-    ``callback(step, history)`` runs after every G step (drawing, checkpoints); it may raise ``StopIteration`` to
-    end training early.
+    An optimizer given as ``None`` is built from ``config``; ``config.schedule`` scales both learning rates every
+    step. ``callback(step, history)`` runs after every G step and may raise ``StopIteration`` to end training.
     """
     if config.ema:
         raise ValueError(f"train_gan keeps no moving average of G (ema={config.ema!r}); image_gan's runs do")
@@ -427,11 +416,8 @@ def fit(step: Step, steps: int, *, start: int = 0, history: dict[str, list[float
         callbacks: tuple[Callback, ...] | list[Callback] = ()) -> dict[str, list[float]]:
     """The training loop of every GAN in the course: ``step(i)`` for ``i`` in ``start, …, steps − 1``.
 
-    ``step(i)`` does one iteration's updates and returns its numbers (``dict[str, float]``); ``fit`` appends each
-    to ``history[key]`` (a new dict, or the one given: a resumed run passes the history it saved), then calls every
-    ``callback(i, stats, history)`` in order (drawing, progress, checkpoints). ``step`` raising ``StopIteration``
-    ends training before that step is recorded; a callback raising it ends training after the step. Errors (e.g.
-    ``NaNLossError``) pass through. Returns ``history``.
+    Each step's ``dict[str, float]`` is appended to ``history[key]``, then every ``callback(i, stats, history)`` runs.
+    ``StopIteration`` from ``step`` ends training before that step is recorded, from a callback after it.
     """
     history = {} if history is None else history
     for i in range(start, steps):

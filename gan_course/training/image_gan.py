@@ -178,11 +178,7 @@ def train_image_gan(generator: nn.Module, discriminator: nn.Module, images: Tens
     there is loaded first and training continues from its step (a finished run just loads). ``stop_after`` ends
     this session after that many steps (to show an interruption). ``callback(step, stats)`` runs after every
     generator step; it may raise ``StopIteration`` to end the session there (the checkpoint is still written).
-
-    The step is ``gan.train_step`` with the speed levers measured in ``benchmarks/dcgan_speed.py``: fused
-    Adam (one kernel for all parameters), channels-last memory format for the convolutions while training (the
-    models are put back in the default format afterwards) and, with ``precision="auto"`` on hardware with native
-    bfloat16, mixed precision (forward passes in bfloat16; weights, optimizer state and losses in float32).
+    Fused Adam and channels-last while training (``benchmarks/dcgan_speed.py``); bf16 with ``precision="auto"``.
     """
     for module in (generator, discriminator):
         module.to(memory_format=torch.channels_last)

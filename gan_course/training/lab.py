@@ -115,16 +115,11 @@ PRESETS: dict[str, LabConfig] = {
     "cure": LabConfig(g_lr=2e-4, d_lr=2e-4, loss="lsgan"),
     "pacgan-ema": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, decay_start=3000, decay_steps=5000,
                             decay_floor=0.0, eval_every=500),
-    # The GAN + energy-distance hybrid (called "course-best" before): pacgan-ema + a Fourier-feature D opened
-    # coarse-to-fine over the whole run (sharpness), an energy-distance term of weight 100 in G's loss (balance between
-    # modes; it puts fresh real batches straight into G's loss, so this is not a pure GAN) and 20,000 G steps
+    # pacgan-ema + an annealed Fourier-feature D + an energy-distance term in G's loss (not a pure GAN)
     "hybrid": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, fourier_features=32, fourier_scale=40.0,
                              fourier_anneal_steps=20000, energy_weight=100.0, decay_start=10000, decay_steps=10000,
                              decay_floor=0.0, eval_every=500),
-    # The best pure GAN found (moonshot of issue 12; no term that sees real data outside D): the hybrid without its
-    # energy term, with the least-squares loss (LSGAN) and a minibatch-standard-deviation feature in D, which lets D see
-    # how spread out a batch is and so keeps the 25 grid modes equally full (lsgan alone: rKL 0.18-0.25 on grid seeds
-    # 0-1 at 10,000 steps; with minibatch std: 0.005-0.011)
+    # the best pure GAN found: the hybrid without its energy term, with LSGAN and minibatch std in D
     "adversarial-best": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, fourier_features=32,
                                   fourier_scale=40.0, fourier_anneal_steps=20000, loss="lsgan", minibatch_std=True,
                                   decay_start=10000, decay_steps=10000, decay_floor=0.0, eval_every=500),
