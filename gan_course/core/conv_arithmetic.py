@@ -35,8 +35,7 @@ def conv_transpose_output_size(n: int, kernel: int, stride: int = 1, padding: in
                                dilation: int = 1) -> int:
     """Output length of a transposed convolution: ``(n − 1)s − 2p + d(k − 1) + output_padding + 1``.
 
-    ``output_padding`` must be smaller than ``stride`` or ``dilation`` (as in ``nn.ConvTranspose2d``): it picks
-    one of the ``s`` input sizes that a strided convolution maps to the same ``n``.
+    ``output_padding`` must be smaller than ``stride`` or ``dilation`` (as in ``nn.ConvTranspose2d``).
     """
     runtime.check_int("n", n, 1)
     runtime.check_int("stride", stride, 1)
@@ -114,11 +113,7 @@ def _first(value):
 
 
 def layers_of(module: nn.Module) -> list[Layer]:
-    """The ``Conv2d``/``MaxPool2d``/``AvgPool2d`` layers of ``module`` in registration order (height axis).
-
-    Layers that keep the geometry (BatchNorm, activations, dropout) are skipped. Order of registration must be
-    the order of the forward pass, as in ``nn.Sequential`` stacks.
-    """
+    """The ``Conv2d``/``MaxPool2d``/``AvgPool2d`` layers of ``module`` in registration order (= forward order)."""
     found = []
     for name, child in module.named_modules():
         if isinstance(child, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):

@@ -87,10 +87,7 @@ def pick(full, quick):
 
 
 def seed_everything(seed: int = 0) -> torch.Generator:
-    """Seed Python, NumPy and PyTorch (CPU and CUDA) so the same seed gives the same numbers.
-
-    Returns a ``torch.Generator`` seeded with ``seed`` for code that wants its own stream.
-    """
+    """Seed Python, NumPy and PyTorch (CPU and CUDA); return a ``torch.Generator`` seeded with ``seed``."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     random.seed(seed)
@@ -129,10 +126,7 @@ def max_threads() -> int:
 
 
 def threads_from_env() -> int | None:
-    """The thread count ``GAN_COURSE_THREADS`` asks for (None when unset or 0: all cores).
-
-    A value that is not a whole number >= 0 raises ``ValueError`` naming the variable and the allowed values.
-    """
+    """The thread count ``GAN_COURSE_THREADS`` asks for (None when unset or 0: all cores); anything else raises."""
     raw = os.environ.get(THREADS_ENV)
     if raw is None:
         return None
@@ -147,9 +141,9 @@ def threads_from_env() -> int | None:
 
 
 def set_threads(count: int | None = None) -> int:
-    """Set PyTorch's intra-op thread count (``count``, else ``GAN_COURSE_THREADS``, else all cores); return it.
+    """Set PyTorch's thread count (``count``, else ``GAN_COURSE_THREADS``, else all cores); return it.
 
-    A count above ``max_threads()`` is capped there with a ``RuntimeWarning`` that says so.
+    A count above ``max_threads()`` is capped there with a ``RuntimeWarning``.
     """
     source = "thread count"
     if count is None:

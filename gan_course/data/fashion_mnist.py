@@ -274,11 +274,9 @@ def fetch(url: str, out, progress: bool = True) -> None:
 
 def download(name: str = "fashion-mnist", dest: Path | None = None, base_url: str | None = None,
              progress: bool = True) -> Path:
-    """Download the four official ``.gz`` files into ``dest`` (default ``download_dir(name)``: the
-    ``GAN_COURSE_DATA`` directory when set, else ``data/<name>``), SHA-256 verified.
+    """Download the four official ``.gz`` files into ``dest`` (default ``download_dir(name)``), SHA-256 verified.
 
-    Each file goes to a temporary name first and is renamed only once its checksum matches, so an interrupted or
-    corrupted download never leaves a file the loader would trust.
+    Each file is renamed into place only once its checksum matches, so a failed download leaves nothing trusted.
     """
     spec = _spec(name)
     dest = Path(dest) if dest is not None else download_dir(name)

@@ -18,8 +18,7 @@ from gan_course.core import runtime
 class RecallTask:
     """Recall the first of ``T + 2`` steps: a one-hot symbol (one of K), T steps of Gaussian noise, a query marker.
 
-    Inputs have ``D = K + 1`` channels (K symbols and the query marker). The noise steps push a model's state
-    around, so remembering the symbol means protecting it from T perturbations.
+    Inputs have ``D = K + 1`` channels (K symbols and the query marker).
     """
     delay: int  # T, the number of noise steps between the symbol and the question
     num_classes: int = 4  # K

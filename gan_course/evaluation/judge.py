@@ -71,8 +71,7 @@ def train_fashion_classifier(model: nn.Module, quick: bool, progress: bool = Tru
 def get_fashion_classifier(train_if_missing: bool = True, progress: bool = True) -> tuple[nn.Module, dict]:
     """The trained ``FashionCNN`` in eval mode on the CPU, and ``info`` (test_accuracy, source, ...).
 
-    Loads ``checkpoints.checkpoint_path("fashion_cnn")`` (``-quick`` in quick mode); when that file is missing,
-    unreadable or made for another architecture, trains it (``train_if_missing=True``) and saves it.
+    Loads ``checkpoint_path("fashion_cnn")``, or trains and saves it if missing or stale (``train_if_missing``).
     """
     model = cnn.FashionCNN()
     path = checkpoints.checkpoint_path(CHECKPOINT_NAME)

@@ -53,9 +53,7 @@ def _norm_layer(norm: str, width: int) -> nn.Module:
 
 
 class Block(nn.Module):
-    """A plain block ``act(norm(W h + b))``, or, when ``residual`` and the widths match, a pre-activation
-    residual block ``h + W act(norm(h)) + b`` (He et al., 2016b: the identity path carries the signal and its
-    gradient through every block unchanged)."""
+    """A plain block ``act(norm(W h + b))``, or, when ``residual`` and the widths match, ``h + W act(norm(h)) + b``."""
 
     def __init__(self, in_features: int, out_features: int, activation: str, norm: str, residual: bool):
         super().__init__()

@@ -51,11 +51,7 @@ INITIALISATIONS = {
 
 
 class FullyConnected(nn.Module):
-    """One dense layer with explicit parameters: ``y = act(x @ W.T + b)``, W of shape (out, in), b of shape (out,).
-
-    ``forward`` computes the multiply-and-sum with one matrix product (fast); ``steps`` returns each stage
-    separately (products, sums, pre-activation, output) so a lesson can print them.
-    """
+    """One dense layer with explicit parameters: ``y = act(x @ W.T + b)``, W (out, in); ``steps`` shows each stage."""
 
     def __init__(self, in_features: int, out_features: int, activation: str = "identity", init: str = "pytorch"):
         super().__init__()
@@ -104,10 +100,7 @@ class MLPConfig:
 
 
 class MLP(nn.Module):
-    """Flatten -> [FullyConnected(act) -> Dropout] per hidden size -> FullyConnected(identity) giving logits.
-
-    Accepts (B, in_features) or images (B, C, H, W) with C*H*W = in_features; returns logits (B, num_classes).
-    """
+    """Flatten -> [FullyConnected(act) -> Dropout] per hidden size -> FullyConnected(identity) -> logits."""
 
     def __init__(self, config: MLPConfig | None = None):
         super().__init__()
@@ -136,9 +129,7 @@ class MLP(nn.Module):
 
 
 def parameter_count(model: nn.Module, trainable_only: bool = True) -> int:
-    """Number of scalar parameters in ``model`` (only those with requires_grad when ``trainable_only``).
-
-    The course's one parameter counter: ``dcgan`` and ``transformer`` export it as ``count_parameters``."""
+    """Number of scalar parameters in ``model`` (only those with requires_grad when ``trainable_only``)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 

@@ -136,9 +136,6 @@ class SequenceClassifier(nn.Module):
 
 
 def state_gradient_norms(loss: torch.Tensor, states: list) -> torch.Tensor:
-    """``‖∂L/∂s_t‖`` for each state tensor ``s_t`` in ``states`` (a list of graph nodes), as a ``(T,)`` tensor.
-
-    States the loss does not depend on get norm 0.
-    """
+    """``‖∂L/∂s_t‖`` for each state tensor in ``states`` (graph nodes), as a ``(T,)`` tensor (0 if unused)."""
     grads = torch.autograd.grad(loss, states, retain_graph=True, allow_unused=True)
     return torch.stack([g.norm() if g is not None else loss.new_zeros(()) for g in grads])

@@ -54,14 +54,8 @@ def checker(expected, *, hint: str, wrong: Sequence[tuple[Any, str]] = (), rel_t
             abs_tol: float = 1e-6) -> Callable[[Any], bool]:
     """A ``check(answer) -> bool`` that prints ✓, a placeholder reminder, or a hint for a wrong answer.
 
-    Args:
-        expected: the right answer: a number, an array or tensor, a tuple (a shape), ``True``/``False`` or a word.
-        hint: what to print for a wrong answer that no entry of ``wrong`` foresaw; it says where to look, not
-            the answer.
-        wrong: ``(value_or_predicate, message)`` pairs for the mistakes worth naming: a value is matched with
-            the same tolerance as the answer (for example the result in nats when bits were asked), a callable
-            is called with the answer.
-        rel_tol, abs_tol: tolerances for numbers (``numpy.isclose``).
+    ``hint`` says where to look, not the answer; ``wrong``: ``(value_or_predicate, message)`` pairs for
+    mistakes worth naming (values matched with the answer's tolerance, ``numpy.isclose(rel_tol, abs_tol)``).
     """
     if not isinstance(hint, str) or not hint.strip():
         raise ValueError("hint must be a non-empty string telling the learner where to look")

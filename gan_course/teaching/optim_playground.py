@@ -89,10 +89,9 @@ def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
 
 
 def descend(optimizer_name: str, surface, start: Sequence[float], steps: int, lr: float) -> dict:
-    """Minimise ``surface`` from ``start`` for ``steps`` steps of one optimizer.
+    """Minimise ``surface`` from ``start`` with one optimizer; ``{"trajectory", "losses", "final_loss"}``.
 
-    Returns ``{"trajectory": (steps + 1, 2) array, "losses": (steps + 1,) array, "final_loss": float}``;
-    the run stops early (and the arrays are shorter) if the point leaves the finite numbers.
+    The run stops early (shorter arrays) if the point leaves the finite numbers.
     """
     surface = get_surface(surface)
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:

@@ -28,8 +28,7 @@ def train_conditional_gan(generator: nn.Module, discriminator: nn.Module, images
                           callback: Callable[[int, dict], None] | None = None) -> dict[str, list[float]]:
     """Alternate ``training.gan`` D and G steps with ``labels=``; return the per-step history.
 
-    D sees real images with their own labels and fakes generated for those same labels; G's step draws labels
-    uniformly, so every class gets trained.
+    D sees real images with their labels and fakes for those labels; G's step draws labels uniformly.
     """
     if images.ndim != 4 or labels.shape != (images.shape[0],):
         raise ValueError(f"images (N, C, 28, 28) and labels (N,) expected, got {tuple(images.shape)} and "

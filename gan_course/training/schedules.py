@@ -21,9 +21,7 @@ def warmup_factor(step: int, warmup_steps: int) -> float:
 
 @dataclass(frozen=True)
 class _Warmup(ABC):
-    """What every schedule shares: ``warmup_steps`` of linear warm-up, then ``decay(t)`` with ``t = step − warmup``.
-
-    Each schedule below states its formula (``decay``) first and its argument checks (``__post_init__``) after."""
+    """What every schedule shares: ``warmup_steps`` of linear warm-up, then ``decay(t)`` with ``t = step − warmup``."""
     warmup_steps: int
 
     def __call__(self, step: int) -> float:
@@ -87,10 +85,9 @@ class WarmupExponential(WarmupStep):
 
 @dataclass(frozen=True)
 class LinearDecay:
-    """The GAN trainers' schedule (``GANConfig``: lessons 09–12, the lab, the Stacked-Fashion-MNIST benchmark):
-    linear warm-up over ``warmup_steps`` times a linear decay from 1 at ``decay_start`` to ``floor`` at
-    ``decay_start + decay_steps`` (``decay_steps = 0``: no decay). ``decay_start=0, decay_steps=T`` is the
-    "decay to 0 at the last step" of DCGAN-style runs: ``factor = 1 − step / T``."""
+    """The GAN trainers' schedule (``GANConfig``): linear warm-up times a linear decay from 1 at ``decay_start`` to
+    ``floor`` at ``decay_start + decay_steps`` (``decay_steps = 0``: no decay).
+    """
     warmup_steps: int = 0
     decay_start: int = 0
     decay_steps: int = 0

@@ -136,10 +136,7 @@ def semi_supervised_step(classifier: nn.Module, generator: nn.Module, d_optimize
 def train_semi_supervised(labelled_images: torch.Tensor, labelled_labels: torch.Tensor,
                           unlabelled_images: torch.Tensor, config: SemiSupervisedConfig
                           ) -> tuple[SemiSupervisedDiscriminator, nn.Module, dict[str, list[float]]]:
-    """Train D on L_sup + λ·L_unsup (labelled, unlabelled, generated) and G by feature matching.
-
-    Returns the classifier (D, in eval mode), the generator and the per-step history.
-    """
+    """Train D on L_sup + λ·L_unsup and G by feature matching; return D (in eval mode), G and the history."""
     _check(labelled_images, labelled_labels)
     _check(unlabelled_images)
     classifier = _classifier(config)

@@ -88,10 +88,7 @@ def _png(fig) -> bytes:
 
 
 class DivergenceSlider:
-    """Widget shell: ``DivergenceSlider().widget`` shows a shift slider, a shape dropdown, the readout and a plot.
-
-    Tests drive it headless: set ``shift.value`` or ``shape.value`` and read ``readout.value``.
-    """
+    """Widget shell: ``DivergenceSlider().widget`` shows a shift slider, a shape dropdown, the readout and a plot."""
 
     def __init__(self, shift: float = 1.0, shape: str = "gaussian"):
         import ipywidgets  # the only ipywidgets import of this module: the engine above works without it

@@ -13,8 +13,7 @@ from gan_course.core import runtime
 def fill_blank(model, tokenizer, sentence: str, top_k: int = 5) -> list[tuple[str, float]]:
     """The ``top_k`` most likely words for the single ``[MASK]`` in ``sentence``, as (word, probability).
 
-    Special tokens are never proposed; probabilities come from the softmax over the whole vocabulary, so they
-    sum to at most 1. ``"first sentence . [SEP] second sentence ."`` is encoded as a sentence pair.
+    Special tokens are never proposed; ``"first . [SEP] second ."`` is encoded as a sentence pair.
     """
     if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
         raise ValueError(f"top_k must be a positive int, got {top_k!r}")

@@ -29,9 +29,8 @@ def _check_batch(images: torch.Tensor, labels: torch.Tensor) -> None:
 
 
 def measure(config: deep_mlp.DeepMLPConfig, images: torch.Tensor, labels: torch.Tensor, seed: int = 0) -> dict:
-    """One forward/backward pass of a freshly initialised net: loss, per-layer gradient norms, activation stats.
+    """One forward/backward pass of a freshly initialised net: ``{"loss", "grad_norms", "activations"}``.
 
-    Returns ``{"loss": float, "grad_norms": [‖∂L/∂W_l‖ for l = 1..depth+1], "activations": [dict per block]}``.
     The global random state is left untouched (the init draws from its own seeded stream).
     """
     _check_batch(images, labels)

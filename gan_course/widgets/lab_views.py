@@ -313,9 +313,8 @@ def animate(lab: lab_engine.ModeCollapseLab, steps: int, every: int, path: str |
             **export_kwargs) -> Path:
     """Train ``lab`` for ``steps`` G steps, take a frame every ``every`` steps (and at step 0), export them.
 
-    ``trails=False`` drops the trails: between frames far apart they would streak across the whole picture.
-    Lesson 10's committed animations (1000 × 480 px): ``animate(ModeCollapseLab(preset("collapse")), 1500, 100,
-    "collapse.gif", size=(10, 4.8), dpi=100)``."""
+    ``trails=False`` drops the trails (frames far apart would streak across the picture).
+    """
     frames, views = [], LabFrames()
     for _ in range(steps // every + 1):
         current, counts = lab.mode_report()
