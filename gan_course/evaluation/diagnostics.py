@@ -35,10 +35,8 @@ def weight_gradient_norms(model: nn.Module) -> list[dict]:
 def activation_statistics(name: str, inputs: torch.Tensor, outputs: torch.Tensor) -> dict:
     """Statistics of one activation's outputs ``(B, features...)`` given its inputs (pre-activations).
 
-    ``fraction_dead``: units (features, averaged over spatial positions for conv maps) whose derivative f'(x) is
-    0 for every sample. ``fraction_inactive``: units whose output is ≤ 0 for every sample (for leaky ReLU and
-    ELU these still pass gradient and can recover). ``fraction_saturated``: outputs in the flat ends of a
-    saturating activation, None for the others.
+    ``fraction_dead``: units with f'(x) = 0 for every sample; ``fraction_inactive``: output ≤ 0 for every sample;
+    ``fraction_saturated``: outputs in the flat ends of a saturating activation (None for the others).
     """
     activation = activations.get(name)
     if not activation.elementwise:

@@ -76,11 +76,7 @@ class ProjectionDiscriminator(nn.Module):
 
 
 class ConcatDiscriminator(nn.Module):
-    """D(x, y) on [x ; one-hot(y) as K constant planes] (Mirza & Osindero, 2014): the baseline before projection.
-
-    The label enters at the input, as K extra channels, so the network must learn by itself how the class should
-    change its verdict; the projection discriminator instead builds that interaction into the last layer.
-    """
+    """D(x, y) on [x ; one-hot(y) as K constant planes] (Mirza & Osindero, 2014): the baseline before projection."""
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, base_channels: int = 32,
                  spectral_norm: bool = True, batch_norm: bool = False):

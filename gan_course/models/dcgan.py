@@ -67,9 +67,7 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     """Images (B, ``in_channels``, 28, 28) → logits (B,). Strided convs, LeakyReLU(0.2), no pooling, no sigmoid.
 
-    ``spectral_norm=True`` divides every weight by its largest singular value (Miyato et al., 2018), keeping D
-    roughly 1-Lipschitz; ``batch_norm=False`` removes BatchNorm, which a WGAN-GP critic needs (the gradient
-    penalty is per sample, BatchNorm mixes the samples of a batch).
+    ``spectral_norm=True``: Miyato et al. (2018); ``batch_norm=False`` for a WGAN-GP critic (per-sample penalty).
     """
 
     def __init__(self, in_channels: int = 1, base_channels: int = 32, spectral_norm: bool = False,
@@ -99,10 +97,9 @@ INIT_STD = 0.02  # Radford et al. (2016): "all weights were initialized from a z
 
 
 def dcgan_init_(module: nn.Module, std: float = INIT_STD) -> nn.Module:
-    """The DCGAN paper's initialisation, in place: conv/linear weights ~ N(0, std²), BatchNorm γ ~ N(1, std²), biases 0.
+    """The DCGAN paper's init, in place: conv/linear weights ~ N(0, std²), BatchNorm γ ~ N(1, std²), biases 0.
 
-    PyTorch's default (Kaiming-uniform, std = 1/√(3·fan_in)) is what every other lesson keeps; lesson 11 ablates this
-    one against it. Spectral-norm layers get the init on their unnormalised weight.
+    Lesson 11 ablates it against PyTorch's default; spectral-norm layers get it on their unnormalised weight.
     """
     if not (isinstance(std, (int, float)) and std > 0):
         raise ValueError(f"std must be a number > 0, got {std!r}")
@@ -121,11 +118,7 @@ def dcgan_init_(module: nn.Module, std: float = INIT_STD) -> nn.Module:
 
 
 def slerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation (Shoemake, 1985; White, 2016): sin((1−t)Ω)/sin Ω · z0 + sin(tΩ)/sin Ω · z1, cos Ω = ẑ0·ẑ1.
-
-    ``z0``, ``z1``: (Z,) latents; ``t``: (T,) fractions in [0, 1]. Returns (T, Z). Unlike the straight line, whose
-    midpoint of two N(0, I) draws has only ~1/√2 of their typical length √Z, the arc keeps the length in between.
-    """
+    """Spherical interpolation (Shoemake, 1985; White, 2016) of (Z,) latents at fractions ``t`` (T,): returns (T, Z)."""
     if z0.ndim != 1 or z0.shape != z1.shape or t.ndim != 1:
         raise ValueError(f"slerp expects z0, z1 of shape (Z,) and t of shape (T,), got {tuple(z0.shape)}, "
                          f"{tuple(z1.shape)}, {tuple(t.shape)}")

@@ -15,8 +15,7 @@ FEATURES = 128
 class SemiSupervisedDiscriminator(nn.Module):
     """Images (B, 1, 28, 28) → K class logits (B, K); ``features`` (B, 128) is what feature matching compares.
 
-    Strided convolutions with LeakyReLU and dropout, no BatchNorm (a batch of fakes must not share statistics with
-    a batch of real images), optional Gaussian input noise while training.
+    No BatchNorm (fakes must not share statistics with real images); optional Gaussian input noise while training.
     """
 
     def __init__(self, num_classes: int = 10, base_channels: int = 32, dropout: float = 0.3,

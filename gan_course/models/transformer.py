@@ -132,11 +132,7 @@ class EncoderStack(nn.Module):
 
 
 class TokenEncoder(nn.Module):
-    """Token embedding + positional encoding + encoder stack + linear head: one prediction per position.
-
-    ``logits[b, t] = W h_t`` where ``h = Encoder(E[tokens] √D + PE)``; for sequence-to-sequence tasks of the
-    same length (sorting, reversing).
-    """
+    """Token embedding + positional encoding + encoder stack + linear head: ``logits[b, t] = W h_t``."""
 
     def __init__(self, config: TransformerConfig):
         super().__init__()

@@ -595,10 +595,7 @@ def _feature_map(ax, x, y, size, channels):
 
 
 def dcgan_architecture(latent_dim: int = 64, base_channels: int = 32) -> Figure:
-    """G: z → linear → (2C, 7, 7) → transposed convs → tanh (1, 28, 28); D: strided convs → a logit.
-
-    Shapes follow ``models/dcgan.py``'s size formulas and constants (C = ``base_channels``, Z = ``latent_dim``).
-    """
+    """G: z → linear → (2C, 7, 7) → transposed convs → tanh (1, 28, 28); D: strided convs → a logit."""
     _check("latent_dim", latent_dim, 1)
     _check("base_channels", base_channels, 1)
     wide, start, k, s, p = 2 * base_channels, dcgan.START_SIZE, dcgan.KERNEL, dcgan.STRIDE, dcgan.PADDING

@@ -174,11 +174,9 @@ def train_image_gan(generator: nn.Module, discriminator: nn.Module, images: Tens
                     callback: Callable[[int, dict], None] | None = None) -> TrainingRun:
     """Train ``generator`` against ``discriminator`` on ``images`` (N, C, H, W) in [-1, 1]; return a TrainingRun.
 
-    ``checkpoint`` (a path) is written at every epoch's end and at the end; with ``resume`` a matching checkpoint
-    there is loaded first and training continues from its step (a finished run just loads). ``stop_after`` ends
-    this session after that many steps (to show an interruption). ``callback(step, stats)`` runs after every
-    generator step; it may raise ``StopIteration`` to end the session there (the checkpoint is still written).
-    Fused Adam and channels-last while training (``benchmarks/dcgan_speed.py``); bf16 with ``precision="auto"``.
+    ``checkpoint`` is written at every epoch's end and at the end; with ``resume`` a matching one is loaded first.
+    ``stop_after`` ends this session after that many steps; ``callback(step, stats)`` runs after every G step
+    and may raise ``StopIteration`` (the checkpoint is still written). Fused Adam, channels-last; bf16 if "auto".
     """
     for module in (generator, discriminator):
         module.to(memory_format=torch.channels_last)
@@ -275,11 +273,7 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
 
 
 def feature_matching_loss(discriminator: nn.Module, real_images: Tensor, fake_images: Tensor) -> Tensor:
-    """Feature matching (Salimans et al., 2016): G minimises ‖E f(x) − E f(G(z))‖² with f = D's penultimate features.
-
-    G no longer tries to fool D's final verdict but to match the statistics D uses to judge; ``discriminator``
-    must expose ``features(x) -> (B, F)`` (``DCGANDiscriminator`` does). Real features carry no gradient.
-    """
+    """Feature matching (Salimans et al., 2016): G minimises ‖E f(x) − E f(G(z))‖², f = ``discriminator.features``."""
     if real_images.shape[1:] != fake_images.shape[1:]:
         raise ValueError(f"real {tuple(real_images.shape)} and fake {tuple(fake_images.shape)} images differ in shape")
     with torch.no_grad():

@@ -53,9 +53,7 @@ RESTART_REASONS = {
 
 @dataclass(frozen=True)
 class LabConfig(gan.GANConfig):
-    """Everything that defines one lab run: ``gan.GANConfig``'s shared fields (lab defaults below) and the lab's own;
-    the same config and seed give the same numbers. The lab trains in bursts (``step(n)``), in fp32, without
-    warm-up: ``unused``."""
+    """One lab run's settings: ``gan.GANConfig``'s fields (lab defaults below) and the lab's own; fp32, no warm-up."""
     g_lr: float = 1e-3
     d_lr: float | None = 1e-3
     target: str = "ring-8"
@@ -415,9 +413,7 @@ class ModeCollapseLab:
                               "(a lower learning rate cannot resume this run).")
 
     def half_step(self) -> str:
-        """Slow motion: D's half of the next step ("d"), or, after it, G's half ("g"), which completes the step.
-
-        ``half_step()`` twice is exactly ``step(1)``. Returns which half ran ("" when paused)."""
+        """Slow motion: D's half of the next step ("d"), or G's ("g"); twice is ``step(1)`` ("" when paused)."""
         if self.paused_reason:
             return ""
         tricks = self._tricks()
@@ -443,10 +439,7 @@ class ModeCollapseLab:
             self.record_metrics()
 
     def step(self, n: int = 1) -> dict:
-        """Run ``n`` generator updates (each after ``d_steps`` D updates); return the last step's stats.
-
-        A NaN/inf loss stops the run: ``paused_reason`` explains it and later calls do nothing until ``reset()``.
-        """
+        """Run ``n`` G updates; return the last step's stats. A NaN/inf loss pauses the run (``paused_reason``)."""
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"number of steps must be a non-negative int, got {n!r}")
         start, last = time.perf_counter(), {}
