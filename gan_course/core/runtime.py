@@ -58,9 +58,9 @@ def check_positive(**sizes) -> None:
 
 
 def lookup(registry, name, what: str):
-    """``registry[name]`` for a dict registry (``name`` itself for a tuple of allowed values); an unknown ``name``
-    raises ``ValueError: unknown <what> 'name'; choose one of [...]``, listing the allowed names in the registry's
-    own order. The one check behind every "pick a name" argument of the course."""
+    """``registry[name]`` (``name`` itself for a tuple of allowed values); an unknown ``name`` raises
+    ``ValueError: unknown <what> 'name'; choose one of [...]``.
+    """
     if name not in registry:
         raise ValueError(f"unknown {what} {name!r}; choose one of {list(registry)}")
     return registry[name] if isinstance(registry, dict) else name
@@ -68,9 +68,9 @@ def lookup(registry, name, what: str):
 
 @contextmanager
 def evaluating(*modules: torch.nn.Module, training: bool = False):
-    """``with runtime.evaluating(model):`` runs the block with every module in eval mode (dropout off, BatchNorm
-    on running statistics), then gives each one back its own previous train/eval mode, also after an error.
-    ``training=True`` switches them to train mode instead (a training loop that restores the caller's mode)."""
+    """``with runtime.evaluating(model):`` eval mode for the block, then each module's own previous mode back, also
+    after an error; ``training=True`` switches to train mode instead.
+    """
     previous = [module.training for module in modules]
     for module in modules:
         module.train(training)
@@ -141,9 +141,8 @@ def threads_from_env() -> int | None:
 
 
 def set_threads(count: int | None = None) -> int:
-    """Set PyTorch's thread count (``count``, else ``GAN_COURSE_THREADS``, else all cores); return it.
-
-    A count above ``max_threads()`` is capped there with a ``RuntimeWarning``.
+    """Set PyTorch's thread count (``count``, else ``GAN_COURSE_THREADS``, else all cores; above ``max_threads()``:
+    capped, with a ``RuntimeWarning``); return it.
     """
     source = "thread count"
     if count is None:

@@ -274,9 +274,8 @@ def fetch(url: str, out, progress: bool = True) -> None:
 
 def download(name: str = "fashion-mnist", dest: Path | None = None, base_url: str | None = None,
              progress: bool = True) -> Path:
-    """Download the four official ``.gz`` files into ``dest`` (default ``download_dir(name)``), SHA-256 verified.
-
-    Each file is renamed into place only once its checksum matches, so a failed download leaves nothing trusted.
+    """Download the four official ``.gz`` files into ``dest`` (default ``download_dir(name)``), SHA-256 verified
+    before each is renamed into place.
     """
     spec = _spec(name)
     dest = Path(dest) if dest is not None else download_dir(name)

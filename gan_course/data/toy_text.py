@@ -124,11 +124,9 @@ def generate_stories(count: int, generator: torch.Generator | None = None) -> li
 
 
 def grade_story(text: str) -> dict[str, bool]:
-    """Which rules of the grammar a generated story ``"[CLS] first [SEP] second [SEP] …"`` obeys.
+    """Which grammar rules a generated story obeys: ``well_formed``, ``agreement``, ``same_thing``, ``outcome``.
 
-    ``well_formed``: both sentences have the grammar's word pattern; ``agreement``: the verb's number matches the
-    animal's; ``same_thing``: sentence 2 names sentence 1's thing; ``outcome``: sentence 2's predicate is the one
-    the verb implies, in the thing's number. A rule that cannot be read from a malformed story counts as broken.
+    A rule that cannot be read from a malformed story counts as broken.
     """
     words = [w for w in text.split() if w not in ("[CLS]", "[PAD]")]
     parts = " ".join(words).split("[SEP]")
@@ -213,8 +211,8 @@ def encode_pairs(pairs, tokenizer: WordTokenizer, max_len: int) -> dict[str, tor
 def mask_tokens(tokens: torch.Tensor, tokenizer: WordTokenizer, generator: torch.Generator | None = None,
                 select_prob: float = 0.15, mask_prob: float = 0.8, random_prob: float = 0.1
                 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """BERT's masking: select ``select_prob`` of the word tokens; of those, ``[MASK]`` with ``mask_prob``, a random
-    word with ``random_prob``, else unchanged. Returns ``inputs`` and ``labels`` (``IGNORE_INDEX`` where unselected).
+    """BERT's masking: select ``select_prob`` of the word tokens; of those, ``[MASK]`` with ``mask_prob``, a random word
+    with ``random_prob``, else unchanged. Returns ``inputs`` and ``labels`` (``IGNORE_INDEX`` where unselected).
     """
     if tokens.dtype != torch.long or tokens.ndim != 2:
         raise ValueError(f"tokens must be a (B, T) long tensor, got {tokens.dtype} {tuple(tokens.shape)}")

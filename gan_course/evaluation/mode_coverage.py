@@ -188,8 +188,8 @@ def save_runs(directory: str | Path, recipe: str, target: str, runs: list[dict],
               steps: int | None = None) -> dict:
     """Write (or merge into) the row file of (recipe, target): per-seed values, the config, machine and commit.
 
-    Runs of the same recipe, target, steps and config are merged by seed (a new run replaces the stored run of its
-    seed), so a row can be measured in pieces; a file made with another config or step count is replaced."""
+    Runs of the same steps and config are merged by seed; a file made with another config or step count is replaced.
+    """
     preset, default_steps, changes, kind, description = check_recipe(recipe)
     steps = default_steps if steps is None else steps
     config = config_for(recipe, target).to_dict()
@@ -215,10 +215,7 @@ def save_runs(directory: str | Path, recipe: str, target: str, runs: list[dict],
 
 
 def load_rows(directory: str | Path = RESULTS_DIR) -> list[dict]:
-    """Every stored row in ``directory``, in ``RECIPES`` order then target order (unknown recipes last, by name).
-
-    Each row is the file's dict (``format``, ``recipe``, ``target``, ``steps``, ``kind``, ``runs`` per seed,
-    ``summary`` with mean and s.e., machine, commit, ...)."""
+    """Every stored row in ``directory`` (the file's dict), in ``RECIPES`` then target order (unknown recipes last)."""
     rows = []
     for path in sorted(Path(directory).glob("*__*.json")):
         row = json.loads(path.read_text())

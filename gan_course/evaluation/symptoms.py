@@ -29,12 +29,8 @@ def loss_jitter(values) -> float:
 
 
 def pixel_report(fake: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
-    """Where generated pixels sit compared with real ones (both (B, 1, 28, 28)).
-
-    exactly_zero: fraction of generated pixels at exactly 0 (a ReLU output there passes no gradient);
-    fake_below_zero / real_below_zero: fraction of pixels < 0 (a ReLU output can make none of them);
-    background_gap: |mean generated − mean real| over the border pixels, which are background in Fashion-MNIST;
-    mean_gap: mean over pixels of |mean generated image − mean real image|.
+    """Where generated pixels sit compared with real ones (both (B, 1, 28, 28)): ``exactly_zero``, ``fake_below_zero`` /
+    ``real_below_zero``, ``background_gap`` (border pixels) and ``mean_gap`` (|mean fake image − mean real image|).
     """
     if fake.ndim != 4 or real.ndim != 4 or fake.shape[1:] != real.shape[1:]:
         raise ValueError(f"fake {tuple(fake.shape)} and real {tuple(real.shape)} must both be (B, C, H, W)")

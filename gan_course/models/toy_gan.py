@@ -24,10 +24,8 @@ def _activation(name: str) -> nn.Module:
 
 
 class MLPGenerator(nn.Module):
-    """z → ``depth`` hidden layers of ``width`` → a point in R^``data_dim``.
-
-    z is N(0, I) of size ``latent_dim``; with ``components = K > 0`` a uniform one-hot code of K components goes in
-    front of it (a mixture prior: DeLiGAN, Gurumurthy et al., 2017; Khayatkhoei et al., 2018).
+    """z → ``depth`` hidden layers of ``width`` → a point in R^``data_dim``; ``components = K > 0``: a one-hot mixture
+    code in front of z (DeLiGAN, Gurumurthy et al., 2017).
     """
 
     def __init__(self, latent_dim: int = 2, data_dim: int = 2, width: int = 128, depth: int = 2,
@@ -70,11 +68,8 @@ class MinibatchStd(nn.Module):
 
 
 class FourierFeatures(nn.Module):
-    """x (B, D) -> [x, w·sin(xB), w·cos(xB)] (B, D + 2F); B (D, F) is random, column k drawn N(0, s_k²) with the
-    scales s_k log-spaced from 1 to ``scale`` (radians per unit of x).
-
-    ``w`` (F,) is a window over the frequencies, sorted low to high: ``set_progress(p)`` opens them coarse-to-fine,
-    w_k = clamp(p·F − k, 0, 1), so p = 0 hides every sin/cos and p = 1 shows all of them.
+    """x (B, D) -> [x, w·sin(xB), w·cos(xB)] (B, D + 2F); B (D, F) random, column k ~ N(0, s_k²), s_k log-spaced to
+    ``scale``; ``set_progress(p)`` opens the window w_k = clamp(p·F − k, 0, 1) coarse-to-fine.
     """
 
     def __init__(self, data_dim: int, features: int, scale: float):

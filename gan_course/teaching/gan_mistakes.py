@@ -105,10 +105,7 @@ def _parameter_vector(module: nn.Module) -> torch.Tensor:
 
 def wrong_flag_generator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
                               batch_size: int, rng: torch.Generator | None = None) -> dict[str, float]:
-    """Mistake (c): train "the combined model" D(G(z)) with D's flag toggled after backward (too late).
-
-    ``optimizer`` holds G's *and* D's parameters, as one built over ``combined.parameters()`` does.
-    """
+    """Mistake (c): train "the combined model" D(G(z)) (``optimizer`` over G and D), D's flag toggled too late."""
     z = gan.sample_latent(generator, batch_size, rng)
     fake_logits = discriminator(generator(z))  # the combined model
     g_loss = generator_loss_toward_real_label(fake_logits)

@@ -170,8 +170,7 @@ def same_batch(fixed: bool = False, steps: int = 500, limit: int = 5000, batch_s
                seed: int = 0) -> tuple[ReproRun, dict[str, float], torch.Tensor, torch.Tensor]:
     """(k) the image MLP GAN fed ``x_train[0:batch_size]`` every step (mistake) or random batches (fix).
 
-    Returns the run; D's verdict σ(mean logit) on the first batch and on as many *other* training images
-    (``d_on_first``, ``d_on_others``); the first batch; and all ``limit`` training images.
+    Returns the run, ``d_on_first`` / ``d_on_others`` (D's verdicts), the first batch and all ``limit`` images.
     """
     from gan_course.data import fashion_mnist
 
@@ -215,10 +214,8 @@ def noisy_discriminator(sigma: float, width: int = 128, seed: int = 0) -> nn.Mod
 
 
 def discriminator_confidence(sigma: float, steps: int = 500, seed: int = 0) -> dict[str, float]:
-    """Train D alone to separate the ring (real) from points between its modes (fake); report its verdict.
-
-    Returns D(fake) = σ(mean fake logit) and the saturating generator loss's gradient norm ‖∂/∂x log(1 − D(x))‖
-    averaged over the fakes: the signal a minimax G would get from this D.
+    """Train D alone on the ring (real) against points between its modes (fake); return D(fake) and the saturating
+    G loss's mean gradient norm ‖∂/∂x log(1 − D(x))‖ over the fakes.
     """
     discriminator = noisy_discriminator(sigma, seed=seed)
     sample_real = _ring_sampler(seed)

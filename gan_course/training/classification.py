@@ -47,11 +47,7 @@ def _device_of(model: nn.Module) -> torch.device:
 
 
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
-    """Fraction of samples whose largest logit is the true class: ``mean_i [argmax f(x_i) == y_i]``.
-
-    Runs in eval mode (dropout off, BatchNorm on running statistics) without gradients, then restores the
-    model's previous train/eval mode.
-    """
+    """Fraction of samples whose largest logit is the true class, in eval mode without gradients (mode restored)."""
     _check_data(images, labels, "accuracy")
     runtime.check_positive(batch_size=batch_size)
     device = _device_of(model)

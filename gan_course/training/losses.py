@@ -122,6 +122,5 @@ def get_loss(name: str) -> GANLoss:
 
 
 def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
-    """Feature matching (Salimans et al., 2016): ``‖E f(x) − E f(G(z))‖²`` over the batch means of D's features
-    (B, F). The course's one feature-matching loss (``image_gan.feature_matching_loss`` computes the features)."""
+    """Feature matching (Salimans et al., 2016): ``‖E f(x) − E f(G(z))‖²`` over batch means of D's features (B, F)."""
     return ((real_features.mean(dim=0) - fake_features.mean(dim=0)) ** 2).sum()

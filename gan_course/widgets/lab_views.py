@@ -311,10 +311,7 @@ def export(frames: list[dict], path: str | Path, fps: int = 6, size: tuple = (9.
 
 def animate(lab: lab_engine.ModeCollapseLab, steps: int, every: int, path: str | Path, trails: bool = False,
             **export_kwargs) -> Path:
-    """Train ``lab`` for ``steps`` G steps, take a frame every ``every`` steps (and at step 0), export them.
-
-    ``trails=False`` drops the trails (frames far apart would streak across the picture).
-    """
+    """Train ``lab`` for ``steps`` G steps and export a frame every ``every`` steps (and at step 0)."""
     frames, views = [], LabFrames()
     for _ in range(steps // every + 1):
         current, counts = lab.mode_report()
