@@ -33,10 +33,7 @@ def conv_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, dil
 
 def conv_transpose_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0,
                                dilation: int = 1) -> int:
-    """Output length of a transposed convolution: ``(n − 1)s − 2p + d(k − 1) + output_padding + 1``.
-
-    ``output_padding`` must be smaller than ``stride`` or ``dilation`` (as in ``nn.ConvTranspose2d``).
-    """
+    """Transposed-convolution output length ``(n − 1)s − 2p + d(k − 1) + output_padding + 1``."""
     runtime.check_int("n", n, 1)
     runtime.check_int("stride", stride, 1)
     runtime.check_int("padding", padding, 0)
@@ -81,12 +78,10 @@ class ReceptiveField:
 
 
 def receptive_field(layers) -> list[ReceptiveField]:
-    """Receptive field after every layer, computed layer by layer from the input (size 1, jump 1, start 0):
+    """Receptive field after every layer, from the input (size 1, jump 1, start 0), with ``k_eff = d(k − 1) + 1``:
 
-    ``k_eff = d(k − 1) + 1;  size ← size + (k_eff − 1)·jump;  start ← start + ((k_eff − 1)/2 − p)·jump;
-    jump ← jump·s``.
-    ``layers``: ``Layer`` objects, ``(kernel, stride, padding[, dilation])`` tuples, or an ``nn.Module`` whose
-    convolution and pooling layers are read by ``layers_of``.
+    ``size ← size + (k_eff − 1)·jump;  start ← start + ((k_eff − 1)/2 − p)·jump;  jump ← jump·s``.
+    ``layers``: ``Layer`` objects, ``(kernel, stride, padding[, dilation])`` tuples, or an ``nn.Module``.
     """
     if isinstance(layers, nn.Module):
         layers = layers_of(layers)

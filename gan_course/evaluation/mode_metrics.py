@@ -70,7 +70,5 @@ def mode_report(samples: torch.Tensor, distribution) -> tuple[dict, torch.Tensor
 
 
 def mode_metrics(samples: torch.Tensor, distribution) -> dict:
-    """``{"modes": captured modes, "high_quality": % of samples within 3σ, "reverse_kl": KL(p_gen ‖ uniform)}``.
-
-    ``distribution``: a registry name or any ``ToyDistribution`` with modes (``toy2d.mixture`` for your own)."""
+    """``{"modes", "high_quality" (% within 3σ), "reverse_kl"}`` against a registry name or a ``ToyDistribution``."""
     return mode_report(samples, distribution)[0]

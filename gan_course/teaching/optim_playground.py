@@ -89,10 +89,7 @@ def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
 
 
 def descend(optimizer_name: str, surface, start: Sequence[float], steps: int, lr: float) -> dict:
-    """Minimise ``surface`` from ``start`` with one optimizer; ``{"trajectory", "losses", "final_loss"}``.
-
-    The run stops early (shorter arrays) if the point leaves the finite numbers.
-    """
+    """Minimise ``surface`` from ``start``: ``{"trajectory", "losses", "final_loss"}`` (stops early if not finite)."""
     surface = get_surface(surface)
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
