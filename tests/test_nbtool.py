@@ -14,7 +14,7 @@ spec = importlib.util.spec_from_file_location("nbtool", ROOT / "tools" / "nbtool
 nbtool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(nbtool)
 
-SETUP = ("from gan_course import runtime\n"
+SETUP = ("from gan_course.core import runtime\n"
          "runtime.seed_everything(0)\n"
          "runtime.set_threads()\n"
          "steps = runtime.pick(full=30, quick=3)\n"
