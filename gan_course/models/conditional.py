@@ -26,6 +26,13 @@ def _check_labels(labels: torch.Tensor, batch: int, num_classes: int, who: str) 
                          f"max {labels.max().item()}")
 
 
+def _check_images(x: torch.Tensor, labels: torch.Tensor, in_channels: int, num_classes: int, who: str) -> None:
+    if x.ndim != 4 or tuple(x.shape[1:]) != (in_channels, IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(f"{who} expects images of shape (B, {in_channels}, {IMAGE_SIZE}, {IMAGE_SIZE}), "
+                         f"got {tuple(x.shape)}")
+    _check_labels(labels, x.shape[0], num_classes, who)
+
+
 class ConditionalGenerator(nn.Module):
     """G(z, y): noise plus a learned class embedding, through the DCGAN generator, tanh output in [-1, 1]."""
 
@@ -66,10 +73,7 @@ class ProjectionDiscriminator(nn.Module):
         self.embedding = nn.utils.parametrizations.spectral_norm(embedding) if spectral_norm else embedding
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4 or tuple(x.shape[1:]) != (self.in_channels, IMAGE_SIZE, IMAGE_SIZE):
-            raise ValueError(f"ProjectionDiscriminator expects images of shape (B, {self.in_channels}, "
-                             f"{IMAGE_SIZE}, {IMAGE_SIZE}), got {tuple(x.shape)}")
-        _check_labels(labels, x.shape[0], self.num_classes, "ProjectionDiscriminator")
+        _check_images(x, labels, self.in_channels, self.num_classes, "ProjectionDiscriminator")
         phi = self.features(x)  # (B, C_in, 28, 28) -> (B, F)
         projection = (self.embedding(labels) * phi).sum(dim=1)  # (B, F) · (B, F) -> (B,)
         return self.head(phi).squeeze(1) + projection  # (B, 1) -> (B,)
@@ -87,10 +91,7 @@ class ConcatDiscriminator(nn.Module):
                                              batch_norm=batch_norm)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4 or tuple(x.shape[1:]) != (self.in_channels, IMAGE_SIZE, IMAGE_SIZE):
-            raise ValueError(f"ConcatDiscriminator expects images of shape (B, {self.in_channels}, "
-                             f"{IMAGE_SIZE}, {IMAGE_SIZE}), got {tuple(x.shape)}")
-        _check_labels(labels, x.shape[0], self.num_classes, "ConcatDiscriminator")
+        _check_images(x, labels, self.in_channels, self.num_classes, "ConcatDiscriminator")
         planes = nn.functional.one_hot(labels, self.num_classes).to(x.dtype)  # (B,) -> (B, K)
         planes = planes[:, :, None, None].expand(-1, -1, IMAGE_SIZE, IMAGE_SIZE)  # -> (B, K, 28, 28)
         return self.body(torch.cat([x, planes], dim=1))  # (B, C_in + K, 28, 28) -> (B,)

@@ -124,6 +124,18 @@ def _judge(discriminator, x, labels, tricks: Tricks, rng):
     return discriminator(x) if labels is None else discriminator(x, labels)
 
 
+def _flipped_d_loss(critic, real, fake, family, tricks: Tricks, rng):
+    """D's loss, real logits, fake logits, with ``critic(x)`` D's float logits and a random ``tricks.label_flip``
+    fraction of real/fake roles swapped (shared with the lab's unrolled update)."""
+    if tricks.label_flip > 0:
+        swap = (torch.rand(real.shape[0], generator=rng) < tricks.label_flip).to(real.device)
+        swap = swap.view(-1, *([1] * (real.ndim - 1)))
+        real, fake = torch.where(swap, fake, real), torch.where(swap, real, fake)
+    real_logits, fake_logits = critic(real), critic(fake)
+    target = {"real_target": 1.0 - tricks.label_smoothing} if family.soft_labels else {}
+    return family.discriminator_loss(real_logits, fake_logits, **target), real_logits, fake_logits
+
+
 def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer: torch.optim.Optimizer,
                        real: Tensor, loss: str = "non-saturating", tricks: Tricks | None = None,
                        labels: Tensor | None = None, rng: torch.Generator | None = None,
@@ -143,18 +155,12 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer
     fake = fake.detach().to(real.dtype)
     if fake.shape != real.shape:
         raise ValueError(f"fake batch {tuple(fake.shape)} and real batch {tuple(real.shape)} differ in shape")
-    real_in, fake_in = real, fake
-    if tricks.label_flip > 0:  # swap the role of a random fraction of samples
-        swap = (torch.rand(real.shape[0], generator=rng) < tricks.label_flip).to(real.device)
-        swap = swap.view(-1, *([1] * (real.ndim - 1)))
-        real_in, fake_in = torch.where(swap, fake, real), torch.where(swap, real, fake)
-    with autocast(precision, real.device):
-        real_logits = _judge(discriminator, real_in, labels, tricks, rng).float()
-        fake_logits = _judge(discriminator, fake_in, labels, tricks, rng).float()
-    if family.soft_labels:
-        d_loss = family.discriminator_loss(real_logits, fake_logits, real_target=1.0 - tricks.label_smoothing)
-    else:
-        d_loss = family.discriminator_loss(real_logits, fake_logits)
+
+    def judge(x):
+        with autocast(precision, real.device):
+            return _judge(discriminator, x, labels, tricks, rng).float()
+
+    d_loss, real_logits, fake_logits = _flipped_d_loss(judge, real, fake, family, tricks, rng)
     result = {"d_loss": d_loss.item(), "real_logit": real_logits.mean().item(),
               "fake_logit": fake_logits.mean().item()}
     if family.gradient_penalty:
@@ -194,17 +200,22 @@ def generator_step(generator: nn.Module, discriminator: nn.Module, optimizer: to
             if fake is None:
                 fake = _generate(generator, sample_latent(generator, batch_size, rng), labels)
             fake_logits = _judge(discriminator, fake, labels, tricks, rng).float()
-        g_loss = family.generator_loss(None, fake_logits)
-        values = {"g_loss": g_loss.item()}
-        total = g_loss if adversarial_weight == 1 else adversarial_weight * g_loss
-        if penalty is not None:
-            extra = penalty(fake.float())
-            values["g_penalty"], total = extra.item(), total + extra
-        result = check_finite(values, step)
+        total, result = _generator_objective(family.generator_loss(None, fake_logits), fake, penalty,
+                                             adversarial_weight, step)
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         optimizer.step()
     return result
+
+
+def _generator_objective(g_loss: Tensor, fake: Tensor, penalty, adversarial_weight: float, step: int | None):
+    """G's total loss ``adversarial_weight · g_loss + penalty(fake)`` and its checked stats (shared with the lab)."""
+    values = {"g_loss": g_loss.item()}
+    total = g_loss if adversarial_weight == 1 else adversarial_weight * g_loss
+    if penalty is not None:
+        extra = penalty(fake.float())
+        values["g_penalty"], total = extra.item(), total + extra
+    return total, check_finite(values, step)
 
 
 def train_step(generator: nn.Module, discriminator: nn.Module, g_optimizer: torch.optim.Optimizer,

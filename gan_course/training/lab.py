@@ -187,17 +187,8 @@ def _functional_d_loss(discriminator, params, real, fake, family, tricks, rng) -
     def critic(x):
         return functional_call(discriminator, params, (x,))
 
-    real_in, fake_in = real, fake
-    if tricks.label_flip > 0:
-        swap = (torch.rand(real.shape[0], generator=rng) < tricks.label_flip).to(real.device)
-        swap = swap.view(-1, *([1] * (real.ndim - 1)))
-        real_in, fake_in = torch.where(swap, fake, real), torch.where(swap, real, fake)
-    real_logits = gan._judge(critic, real_in, None, tricks, rng).float()
-    fake_logits = gan._judge(critic, fake_in, None, tricks, rng).float()
-    if family.soft_labels:
-        d_loss = family.discriminator_loss(real_logits, fake_logits, real_target=1.0 - tricks.label_smoothing)
-    else:
-        d_loss = family.discriminator_loss(real_logits, fake_logits)
+    d_loss = gan._flipped_d_loss(lambda x: gan._judge(critic, x, None, tricks, rng).float(), real, fake, family,
+                                 tricks, rng)[0]
     if family.gradient_penalty:  # as losses.gradient_penalty, but the interpolates keep the fakes' graph
         eps = torch.rand((real.shape[0],) + (1,) * (real.ndim - 1), generator=rng).to(real.device, real.dtype)
         mixed = eps * real + (1 - eps) * fake
@@ -337,8 +328,8 @@ class ModeCollapseLab:
             return {"d_loss": math.nan}
         if D.fourier is not None:
             D.fourier.set_progress(min(1.0, step / c.fourier_anneal_steps) if c.fourier_anneal_steps else 1.0)
-        return gan.discriminator_steps(self.generator, D, self.d_optimizer, self._real_batch, c.d_steps,
-                                                c.loss, tricks, rng=self.rng, step=step)
+        return gan.discriminator_steps(self.generator, D, self.d_optimizer, self._real_batch, c.d_steps, c.loss,
+                                       tricks, rng=self.rng, step=step)
 
     def _g_phase(self, tricks) -> dict:
         """G's half: one G update (energy only, against the full unrolled D, or against D or its look-ahead), then
@@ -354,10 +345,9 @@ class ModeCollapseLab:
                 saved_d = {k: v.clone() for k, v in D.state_dict().items()}
                 saved_optimizer = copy.deepcopy(self.d_optimizer.state_dict())
                 gan.discriminator_steps(G, D, self.d_optimizer, self._real_batch, c.unrolled_steps, c.loss,
-                                                 tricks, rng=self.rng, step=step)
-            g_stats = gan.generator_step(G, D, self.g_optimizer, c.batch_size, c.loss, tricks,
-                                                  rng=self.rng, step=step, penalty=self._energy_term(),
-                                                  adversarial_weight=c.gan_weight)
+                                        tricks, rng=self.rng, step=step)
+            g_stats = gan.generator_step(G, D, self.g_optimizer, c.batch_size, c.loss, tricks, rng=self.rng,
+                                         step=step, penalty=self._energy_term(), adversarial_weight=c.gan_weight)
             if lookahead:
                 D.load_state_dict(saved_d)
                 self.d_optimizer.load_state_dict(saved_optimizer)
@@ -386,13 +376,7 @@ class ModeCollapseLab:
         fake = G(gan.sample_latent(G, c.batch_size, self.rng))  # (B, 2)
         logits = gan._judge(lambda x: functional_call(D, params, (x,)), fake, None, tricks, self.rng)
         g_loss = losses.get_loss(c.loss).generator_loss(None, logits.float())
-        total = g_loss if c.gan_weight == 1 else c.gan_weight * g_loss
-        values = {"g_loss": g_loss.item()}
-        energy = self._energy_term()
-        if energy is not None:
-            extra = energy(fake)
-            values["g_penalty"], total = extra.item(), total + extra
-        stats = gan.check_finite(values, self.step_count)
+        total, stats = gan._generator_objective(g_loss, fake, self._energy_term(), c.gan_weight, self.step_count)
         self.g_optimizer.zero_grad(set_to_none=True)
         total.backward(inputs=list(G.parameters()))
         self.g_optimizer.step()
@@ -604,12 +588,9 @@ class ModeCollapseLab:
         try:
             config = LabConfig.from_dict(state["config"])
             lab = cls(config, data=state.get("data"))
-            lab.generator.load_state_dict(state["generator"])
-            lab.discriminator.load_state_dict(state["discriminator"])
-            if lab.ema_generator is not None:
-                lab.ema_generator.load_state_dict(state["ema_generator"])
-            lab.g_optimizer.load_state_dict(state["g_optimizer"])
-            lab.d_optimizer.load_state_dict(state["d_optimizer"])
+            for name in ("generator", "discriminator", "ema_generator", "g_optimizer", "d_optimizer"):
+                if getattr(lab, name) is not None:
+                    getattr(lab, name).load_state_dict(state[name])
             lab.rng.set_state(state["rng"])
         except (ValueError, KeyError, TypeError, RuntimeError, AttributeError) as err:
             raise bad(f"{type(err).__name__}: {err}") from err
