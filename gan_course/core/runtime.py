@@ -59,8 +59,7 @@ def check_positive(**sizes) -> None:
 
 def lookup(registry, name, what: str):
     """``registry[name]`` (``name`` itself for a tuple of allowed values); an unknown ``name`` raises
-    ``ValueError: unknown <what> 'name'; choose one of [...]``.
-    """
+    ``ValueError: unknown <what> 'name'; choose one of [...]``."""
     if name not in registry:
         raise ValueError(f"unknown {what} {name!r}; choose one of {list(registry)}")
     return registry[name] if isinstance(registry, dict) else name
@@ -69,8 +68,7 @@ def lookup(registry, name, what: str):
 @contextmanager
 def evaluating(*modules: torch.nn.Module, training: bool = False):
     """``with runtime.evaluating(model):`` eval mode for the block, then each module's own previous mode back, also
-    after an error; ``training=True`` switches to train mode instead.
-    """
+    after an error; ``training=True`` switches to train mode instead."""
     previous = [module.training for module in modules]
     for module in modules:
         module.train(training)
@@ -142,8 +140,7 @@ def threads_from_env() -> int | None:
 
 def set_threads(count: int | None = None) -> int:
     """Set PyTorch's thread count (``count``, else ``GAN_COURSE_THREADS``, else all cores; above ``max_threads()``:
-    capped, with a ``RuntimeWarning``); return it.
-    """
+    capped, with a ``RuntimeWarning``); return it."""
     source = "thread count"
     if count is None:
         count, source = threads_from_env(), THREADS_ENV

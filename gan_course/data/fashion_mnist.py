@@ -275,8 +275,7 @@ def fetch(url: str, out, progress: bool = True) -> None:
 def download(name: str = "fashion-mnist", dest: Path | None = None, base_url: str | None = None,
              progress: bool = True) -> Path:
     """Download the four official ``.gz`` files into ``dest`` (default ``download_dir(name)``), SHA-256 verified
-    before each is renamed into place.
-    """
+    before each is renamed into place."""
     spec = _spec(name)
     dest = Path(dest) if dest is not None else download_dir(name)
     if dest.exists() and not dest.is_dir():

@@ -212,8 +212,7 @@ def mask_tokens(tokens: torch.Tensor, tokenizer: WordTokenizer, generator: torch
                 select_prob: float = 0.15, mask_prob: float = 0.8, random_prob: float = 0.1
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """BERT's masking: select ``select_prob`` of the word tokens; of those, ``[MASK]`` with ``mask_prob``, a random word
-    with ``random_prob``, else unchanged. Returns ``inputs`` and ``labels`` (``IGNORE_INDEX`` where unselected).
-    """
+    with ``random_prob``, else unchanged. Returns ``inputs`` and ``labels`` (``IGNORE_INDEX`` where unselected)."""
     if tokens.dtype != torch.long or tokens.ndim != 2:
         raise ValueError(f"tokens must be a (B, T) long tensor, got {tokens.dtype} {tuple(tokens.shape)}")
     for name, p in (("select_prob", select_prob), ("mask_prob", mask_prob), ("random_prob", random_prob)):

@@ -30,8 +30,7 @@ def loss_jitter(values) -> float:
 
 def pixel_report(fake: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
     """Where generated pixels sit compared with real ones (both (B, 1, 28, 28)): ``exactly_zero``, ``fake_below_zero`` /
-    ``real_below_zero``, ``background_gap`` (border pixels) and ``mean_gap`` (|mean fake image − mean real image|).
-    """
+    ``real_below_zero``, ``background_gap`` (border pixels) and ``mean_gap`` (|mean fake image − mean real image|)."""
     if fake.ndim != 4 or real.ndim != 4 or fake.shape[1:] != real.shape[1:]:
         raise ValueError(f"fake {tuple(fake.shape)} and real {tuple(real.shape)} must both be (B, C, H, W)")
     border = torch.ones(fake.shape[-2:], dtype=torch.bool)

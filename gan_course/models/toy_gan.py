@@ -25,8 +25,7 @@ def _activation(name: str) -> nn.Module:
 
 class MLPGenerator(nn.Module):
     """z → ``depth`` hidden layers of ``width`` → a point in R^``data_dim``; ``components = K > 0``: a one-hot mixture
-    code in front of z (DeLiGAN, Gurumurthy et al., 2017).
-    """
+    code in front of z (DeLiGAN, Gurumurthy et al., 2017)."""
 
     def __init__(self, latent_dim: int = 2, data_dim: int = 2, width: int = 128, depth: int = 2,
                  activation: str = "relu", components: int = 0):
@@ -69,8 +68,7 @@ class MinibatchStd(nn.Module):
 
 class FourierFeatures(nn.Module):
     """x (B, D) -> [x, w·sin(xB), w·cos(xB)] (B, D + 2F); B (D, F) random, column k ~ N(0, s_k²), s_k log-spaced to
-    ``scale``; ``set_progress(p)`` opens the window w_k = clamp(p·F − k, 0, 1) coarse-to-fine.
-    """
+    ``scale``; ``set_progress(p)`` opens the window w_k = clamp(p·F − k, 0, 1) coarse-to-fine."""
 
     def __init__(self, data_dim: int, features: int, scale: float):
         super().__init__()

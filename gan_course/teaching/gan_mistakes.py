@@ -126,9 +126,7 @@ def _generator_step(generator, discriminator, optimizer, config: ReproConfig, rn
     with gan.frozen(discriminator):  # mistake (a): correctly frozen, but the wrong target
         fake_logits = discriminator(generator(gan.sample_latent(generator, config.batch_size, rng)))
         g_loss = generator_loss_toward_fake_label(fake_logits)
-        optimizer.zero_grad(set_to_none=True)
-        g_loss.backward()
-        optimizer.step()
+        gan.descend(optimizer, g_loss)
     return gan.check_finite({"g_loss": g_loss.item()})
 
 
@@ -171,11 +169,16 @@ def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Cal
 
 
 # --------------------------------------------------------------------------------------- the five repros, by name
+def _ring_run(seed: int, **config) -> ReproRun:
+    """``train_repro`` of ``toy_models(seed)`` on the ring-8 data with ``ReproConfig(seed=seed, **config)``."""
+    generator, discriminator = toy_models(seed)
+    return train_repro(generator, discriminator, toy_sampler(rng=torch.Generator().manual_seed(seed)),
+                       ReproConfig(seed=seed, **config))
+
+
 def generator_toward_fake_label(fixed: bool = False, steps: int = 600, seed: int = 0) -> ReproRun:
     """(a) on the ring: G trained against the fake label (mistake) or the real label (fix)."""
-    generator, discriminator = toy_models(seed)
-    config = ReproConfig(steps=steps, g_lr=1e-3, generator_target="real" if fixed else "fake", seed=seed)
-    return train_repro(generator, discriminator, toy_sampler(rng=torch.Generator().manual_seed(seed)), config)
+    return _ring_run(seed, steps=steps, g_lr=1e-3, generator_target="real" if fixed else "fake")
 
 
 def output_range(output_activation: str, value_range=(-1.0, 1.0), steps: int = 300, limit: int = 2000,
@@ -189,9 +192,7 @@ def output_range(output_activation: str, value_range=(-1.0, 1.0), steps: int = 3
 
 def discriminator_updated_in_generator_step(fixed: bool = False, steps: int = 600, seed: int = 0) -> ReproRun:
     """(c) on the ring: the combined-model step with D's flag toggled too late (mistake) or a frozen D (fix)."""
-    generator, discriminator = toy_models(seed)
-    config = ReproConfig(steps=steps, g_lr=1e-3, generator_update="frozen" if fixed else "wrong-flag", seed=seed)
-    return train_repro(generator, discriminator, toy_sampler(rng=torch.Generator().manual_seed(seed)), config)
+    return _ring_run(seed, steps=steps, g_lr=1e-3, generator_update="frozen" if fixed else "wrong-flag")
 
 
 def overpowered_discriminator(fixed: bool = False, steps: int = 300, limit: int = 2000, seed: int = 0) -> ReproRun:
@@ -208,6 +209,4 @@ def overpowered_discriminator(fixed: bool = False, steps: int = 300, limit: int 
 
 def learning_rate_too_high(lr: float, steps: int = 300, optimizer: str = "adam", seed: int = 0) -> ReproRun:
     """(e) on the ring: the same GAN with learning rate ``lr`` for both players; the NaN guard stops a blow-up."""
-    generator, discriminator = toy_models(seed)
-    config = ReproConfig(steps=steps, g_lr=lr, g_optimizer=optimizer, d_optimizer=optimizer, seed=seed)
-    return train_repro(generator, discriminator, toy_sampler(rng=torch.Generator().manual_seed(seed)), config)
+    return _ring_run(seed, steps=steps, g_lr=lr, g_optimizer=optimizer, d_optimizer=optimizer)

@@ -35,15 +35,12 @@ def _samples(generator: nn.Module, count: int, seed: int) -> torch.Tensor:
 
 def _ring_repro(fixed: bool, steps: int, seed: int, mistake) -> ReproRun:
     """A repro on the ring: with ``fixed`` the ordinary alternating run (``gan_mistakes.train_repro``, lr 1e-3); else
-    ``mistake(generator, discriminator, sample_real, rng, steps, seed)`` runs the mistake's own loop.
-    """
-    generator, discriminator = gan_mistakes.toy_models(seed)
-    sample_real = _ring_sampler(seed)
+    ``mistake(generator, discriminator, sample_real, rng, steps, seed)`` runs the mistake's own loop."""
     if fixed:
-        config = ReproConfig(steps=steps, g_lr=1e-3, seed=seed)
-        return gan_mistakes.train_repro(generator, discriminator, sample_real, config)
+        return gan_mistakes._ring_run(seed, steps=steps, g_lr=1e-3)
+    generator, discriminator = gan_mistakes.toy_models(seed)
     runtime.seed_everything(seed)
-    return mistake(generator, discriminator, sample_real, torch.Generator().manual_seed(seed), steps, seed)
+    return mistake(generator, discriminator, _ring_sampler(seed), torch.Generator().manual_seed(seed), steps, seed)
 
 
 def double_sigmoid(fixed: bool = False, steps: int = 1500, seed: int = 0) -> ReproRun:
@@ -97,9 +94,7 @@ def train_on_batch_to_one(fixed: bool = False, steps: int = 300, limit: int = 20
     def step(i: int) -> dict[str, float]:
         images = generator(gan.sample_latent(generator, 128, rng))
         loss = F.mse_loss(images, torch.ones_like(images))  # train_on_batch(noise, 1) with a squared error
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        gan.descend(optimizer, loss)
         return {"g_loss": loss.item(), "pixel_mean": images.mean().item()}
 
     gan.fit(step, steps, history=run.history)
@@ -215,8 +210,7 @@ def noisy_discriminator(sigma: float, width: int = 128, seed: int = 0) -> nn.Mod
 
 def discriminator_confidence(sigma: float, steps: int = 500, seed: int = 0) -> dict[str, float]:
     """Train D alone on the ring (real) against points between its modes (fake); return D(fake) and the saturating
-    G loss's mean gradient norm ‖∂/∂x log(1 − D(x))‖ over the fakes.
-    """
+    G loss's mean gradient norm ‖∂/∂x log(1 − D(x))‖ over the fakes."""
     discriminator = noisy_discriminator(sigma, seed=seed)
     sample_real = _ring_sampler(seed)
     angles = torch.arange(8) * 2 * math.pi / 8 + math.pi / 8  # half-way between the ring's modes
@@ -225,9 +219,7 @@ def discriminator_confidence(sigma: float, steps: int = 500, seed: int = 0) -> d
     for _ in range(steps):
         real_logits, fake_logits = discriminator(sample_real(128)), discriminator(fake)
         loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        gan.descend(optimizer, loss)
     discriminator.eval()  # judged without noise, as G's step would see a trained noisy D in expectation
     points = fake.clone().requires_grad_(True)
     logits = discriminator(points)

@@ -56,6 +56,13 @@ def check_finite(values: dict[str, float], step: int | None = None) -> dict[str,
     return values
 
 
+def descend(optimizer: torch.optim.Optimizer, loss: Tensor, **backward) -> None:
+    """One gradient step on ``loss``: clear the old gradients, backpropagate (``backward``: e.g. ``inputs=``), step."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward(**backward)
+    optimizer.step()
+
+
 @contextlib.contextmanager
 def frozen(module: nn.Module):
     """Temporarily set ``requires_grad=False`` on every parameter of ``module`` (restored on exit)."""
@@ -169,9 +176,7 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, optimizer
         d_loss = d_loss + tricks.gp_weight * penalty
         result["gp"] = penalty.item()
     check_finite(result, step)
-    optimizer.zero_grad(set_to_none=True)
-    d_loss.backward()
-    optimizer.step()
+    descend(optimizer, d_loss)
     if family.weight_clip is not None:
         with torch.no_grad():
             for parameter in discriminator.parameters():
@@ -202,9 +207,7 @@ def generator_step(generator: nn.Module, discriminator: nn.Module, optimizer: to
             fake_logits = _judge(discriminator, fake, labels, tricks, rng).float()
         total, result = _generator_objective(family.generator_loss(None, fake_logits), fake, penalty,
                                              adversarial_weight, step)
-        optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        optimizer.step()
+        descend(optimizer, total)
     return result
 
 

@@ -361,9 +361,7 @@ class ModeCollapseLab:
         fake = G(gan.sample_latent(G, self.config.batch_size, self.rng))  # (B, 2), with G's graph
         energy = self._energy_term()(fake)
         stats = gan.check_finite({"g_loss": energy.item(), "g_penalty": energy.item()}, self.step_count)
-        optimizer.zero_grad(set_to_none=True)
-        energy.backward()
-        optimizer.step()
+        gan.descend(optimizer, energy)
         return stats
 
     def _full_unrolled_step(self, tricks) -> dict:
@@ -377,9 +375,7 @@ class ModeCollapseLab:
         logits = gan._judge(lambda x: functional_call(D, params, (x,)), fake, None, tricks, self.rng)
         g_loss = losses.get_loss(c.loss).generator_loss(None, logits.float())
         total, stats = gan._generator_objective(g_loss, fake, self._energy_term(), c.gan_weight, self.step_count)
-        self.g_optimizer.zero_grad(set_to_none=True)
-        total.backward(inputs=list(G.parameters()))
-        self.g_optimizer.step()
+        gan.descend(self.g_optimizer, total, inputs=list(G.parameters()))
         with torch.no_grad():
             for name, value in D.named_buffers():
                 value.copy_(saved_buffers[name])

@@ -86,8 +86,7 @@ class WarmupExponential(WarmupStep):
 @dataclass(frozen=True)
 class LinearDecay:
     """The GAN trainers' schedule (``GANConfig``): linear warm-up times a linear decay from 1 at ``decay_start`` to
-    ``floor`` at ``decay_start + decay_steps`` (``decay_steps = 0``: no decay).
-    """
+    ``floor`` at ``decay_start + decay_steps`` (``decay_steps = 0``: no decay)."""
     warmup_steps: int = 0
     decay_start: int = 0
     decay_steps: int = 0

@@ -96,9 +96,7 @@ def train_supervised(labelled_images: torch.Tensor, labelled_labels: torch.Tenso
     def step(i: int) -> dict[str, float]:
         loss = F.cross_entropy(classifier(labelled_images), labelled_labels)
         stats = gan.check_finite({"supervised_loss": loss.item()}, i)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        gan.descend(optimizer, loss)
         return stats
 
     history = gan.fit(step, config.steps)
@@ -118,18 +116,14 @@ def semi_supervised_step(classifier: nn.Module, generator: nn.Module, d_optimize
     unsupervised = unsupervised_discriminator_loss(classifier(unlabelled), classifier(fake))
     stats = gan.check_finite({"supervised_loss": supervised.item(),
                                        "unsupervised_loss": unsupervised.item()}, step)
-    d_optimizer.zero_grad(set_to_none=True)
-    (supervised + unsupervised_weight * unsupervised).backward()
-    d_optimizer.step()
+    gan.descend(d_optimizer, supervised + unsupervised_weight * unsupervised)
     with gan.frozen(classifier):  # G's step must not move D
         fake = generator(generator.sample_latent(batch_size, rng))
         with torch.no_grad():
             real_features = classifier.features(unlabelled)
         g_loss = feature_matching_loss(real_features, classifier.features(fake))
         stats["g_loss"] = gan.check_finite({"g_loss": g_loss.item()}, step)["g_loss"]
-        g_optimizer.zero_grad(set_to_none=True)
-        g_loss.backward()
-        g_optimizer.step()
+        gan.descend(g_optimizer, g_loss)
     return stats
 
 

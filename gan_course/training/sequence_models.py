@@ -51,8 +51,7 @@ def pretraining_losses(output: bert.BertOutput, mlm_labels: torch.Tensor, nsp_la
 def evaluate_bert(model: bert.ToyBert, batch: dict[str, torch.Tensor], mlm_inputs: torch.Tensor, mlm_labels: torch.Tensor,
              baseline_token: int) -> dict[str, float]:
     """Accuracies of a pre-trained model, in eval mode: ``mlm_accuracy`` (MLM argmax at positions with labels ≠ -100),
-    ``unigram_accuracy`` (always ``baseline_token``) and ``nsp_accuracy`` (NSP argmax on the clean pairs).
-    """
+    ``unigram_accuracy`` (always ``baseline_token``) and ``nsp_accuracy`` (NSP argmax on the clean pairs)."""
     if mlm_inputs.shape != batch["tokens"].shape or mlm_labels.shape != batch["tokens"].shape:
         raise ValueError(f"mlm_inputs {tuple(mlm_inputs.shape)} and mlm_labels {tuple(mlm_labels.shape)} must "
                          f"match batch['tokens'] {tuple(batch['tokens'].shape)}")
