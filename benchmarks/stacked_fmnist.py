@@ -136,9 +136,7 @@ def build(config: BenchmarkConfig):
     discriminator = PackedDiscriminator(CHANNELS, config.base_channels, config.pack)
     for module in (generator, discriminator):
         module.to(memory_format=torch.channels_last)
-    g_optimizer = gan.make_optimizer(config.g_optimizer, generator.parameters(), config.g_lr, config.betas)
-    d_optimizer = gan.make_optimizer(config.d_optimizer, discriminator.parameters(), config.discriminator_lr,
-                                     config.betas)
+    g_optimizer, d_optimizer = config.optimizers(generator, discriminator)
     average = copy.deepcopy(generator).requires_grad_(False)
     return generator, discriminator, g_optimizer, d_optimizer, average
 
@@ -203,12 +201,10 @@ def run(config: BenchmarkConfig, resume: bool = True, log=print) -> dict:
     if state["phase"] == "train":
         generator.train()
         discriminator.train()
-        start, last, schedule = time.perf_counter(), {}, config.schedule
+        start, last = time.perf_counter(), {}
 
         def step(i: int) -> dict[str, float]:
-            for optimizer, lr in ((g_optimizer, config.g_lr), (d_optimizer, config.discriminator_lr)):
-                for group in optimizer.param_groups:  # a function of the step alone: resuming needs no state
-                    group["lr"] = lr * schedule(i)
+            config.set_learning_rates(g_optimizer, d_optimizer, i)
             real = [stack_images(train, random_triplets(config.batch_size, len(train), rng)).contiguous(
                 memory_format=torch.channels_last) for _ in range(config.d_steps)]
             last.update(gan.train_step(generator, discriminator, g_optimizer, d_optimizer, real, config.loss,

@@ -50,7 +50,7 @@ def test_generator_step_leaves_discriminator_unchanged(changes):
     before = {k: v.clone() for k, v in lab.discriminator.state_dict().items()}
     lab._real_batch = lambda: (_ for _ in ()).throw(AssertionError("a G step must not draw real data"))
     gan.generator_step(lab.generator, lab.discriminator, lab.g_optimizer, 64, lab.config.loss,
-                                rng=lab.rng)
+                       rng=lab.rng)
     for name, value in lab.discriminator.state_dict().items():
         torch.testing.assert_close(value, before[name], msg=f"D's {name} changed in the G step")
 
@@ -204,12 +204,13 @@ def test_custom_mixture_and_point_cloud(tmp_path):
 def test_lr_decay_and_noise_annealing():
     lab = ModeCollapseLab(LabConfig(decay_start=10, decay_steps=10, decay_floor=0.1, instance_noise=0.2,
                                     noise_anneal_steps=10, **SMALL))
-    assert [round(lab.lr_factor(s), 3) for s in (0, 10, 15, 20, 99)] == [1.0, 1.0, 0.55, 0.1, 0.1]
+    assert [round(lab.config.schedule(s), 3) for s in (0, 10, 15, 20, 99)] == [1.0, 1.0, 0.55, 0.1, 0.1]
     assert lab._tricks().instance_noise == pytest.approx(0.2)
     lab.step(12)
     assert lab._tricks().instance_noise == 0.0
-    assert lab.g_optimizer.param_groups[0]["lr"] == pytest.approx(lab.config.g_lr * lab.lr_factor(11))
-    assert lab.lr_factor(15) == lab.config.schedule(15) and isinstance(lab.config, gan.GANConfig)
+    assert lab.g_optimizer.param_groups[0]["lr"] == pytest.approx(lab.config.g_lr * lab.config.schedule(11))
+    assert lab.d_optimizer.param_groups[0]["lr"] == pytest.approx(lab.config.discriminator_lr * lab.config.schedule(11))
+    assert isinstance(lab.config, gan.GANConfig)
 
 
 def test_a_lab_saved_with_beta1_beta2_loads_and_trains_on_the_same(tmp_path):

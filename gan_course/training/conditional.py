@@ -35,10 +35,7 @@ def train_conditional_gan(generator: nn.Module, discriminator: nn.Module, images
                          f"{tuple(labels.shape)}")
     rng = torch.Generator().manual_seed(config.seed)
     runtime.seed_everything(config.seed)
-    g_optimizer = gan.make_optimizer(config.g_optimizer, generator.parameters(), config.g_lr, config.betas,
-                                     fused=False)
-    d_optimizer = gan.make_optimizer(config.d_optimizer, discriminator.parameters(), config.discriminator_lr,
-                                     config.betas, fused=False)
+    g_optimizer, d_optimizer = config.optimizers(generator, discriminator, fused=False)
     precision = gan.resolve_precision(config.precision, images.device)
     generator.train()
     discriminator.train()

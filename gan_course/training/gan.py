@@ -89,8 +89,7 @@ PRECISIONS = ("fp32", "bf16")
 def autocast(precision: str, device: torch.device | str = "cpu"):
     """A context for the forward passes: ``"fp32"`` does nothing; ``"bf16"`` is ``torch.autocast`` with bfloat16
     (matrix products and convolutions in bfloat16, reductions and losses in float32)."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; choose one of {list(PRECISIONS)}")
+    runtime.lookup(PRECISIONS, precision, "precision")
     device_type = torch.device(device).type
     return torch.autocast(device_type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
@@ -326,6 +325,19 @@ class GANConfig:
     def schedule(self) -> schedules.LinearDecay:
         return schedules.LinearDecay(self.warmup_steps, self.decay_start, self.decay_steps, self.decay_floor)
 
+    def optimizers(self, generator: nn.Module, discriminator: nn.Module, fused: bool = True):
+        """``(G's optimizer, D's optimizer)`` as this config sets them (``make_optimizer``; D at ``discriminator_lr``)."""
+        return (make_optimizer(self.g_optimizer, generator.parameters(), self.g_lr, self.betas, fused),
+                make_optimizer(self.d_optimizer, discriminator.parameters(), self.discriminator_lr, self.betas, fused))
+
+    def set_learning_rates(self, g_optimizer, d_optimizer, step: int) -> None:
+        """Both learning rates for G step ``step``: the base rate × ``schedule(step)``, a function of the step alone
+        (so resuming needs no scheduler state)."""
+        factor = self.schedule(step)
+        for optimizer, lr in ((g_optimizer, self.g_lr), (d_optimizer, self.discriminator_lr)):
+            for group in optimizer.param_groups:
+                group["lr"] = lr * factor
+
     def replace(self, **changes):
         """A copy with ``changes`` applied (checked); unknown field names are refused."""
         names = {f.name for f in fields(self)}
@@ -383,10 +395,9 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real: Calla
     """
     if config.ema:
         raise ValueError(f"train_gan keeps no moving average of G (ema={config.ema!r}); image_gan's runs do")
-    g_optimizer = g_optimizer or make_optimizer(config.g_optimizer, generator.parameters(), config.g_lr,
-                                                config.betas)
-    d_optimizer = d_optimizer or make_optimizer(config.d_optimizer, discriminator.parameters(),
-                                                config.discriminator_lr, config.betas)
+    if g_optimizer is None or d_optimizer is None:
+        built = config.optimizers(generator, discriminator)
+        g_optimizer, d_optimizer = g_optimizer or built[0], d_optimizer or built[1]
     base_lrs = [[group["lr"] for group in opt.param_groups] for opt in (g_optimizer, d_optimizer)]
     schedule, scheduled = config.schedule, bool(config.warmup_steps or config.decay_steps)
     precision = resolve_precision(config.precision, next(generator.parameters()).device)

@@ -52,10 +52,6 @@ class BatchSampler:
         return torch.randperm(self.images.shape[0], generator=torch.Generator().manual_seed(
             self.seed * 1_000_003 + epoch))
 
-    @property
-    def batches_per_epoch(self) -> int:
-        return self.images.shape[0] // self.batch_size  # the last incomplete batch is dropped
-
     def next(self) -> Tensor:
         if self.offset + self.batch_size > self.images.shape[0]:
             self.epoch, self.offset = self.epoch + 1, 0
@@ -194,9 +190,7 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
         raise ValueError(f"images must have shape (N, C, 28, 28) matching the discriminator, got "
                          f"{tuple(images.shape)}")
     path = Path(checkpoint) if checkpoint is not None else None
-    g_optimizer = gan.make_optimizer(config.g_optimizer, generator.parameters(), config.g_lr, config.betas)
-    d_optimizer = gan.make_optimizer(config.d_optimizer, discriminator.parameters(), config.discriminator_lr,
-                                     config.betas)
+    g_optimizer, d_optimizer = config.optimizers(generator, discriminator)
     schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, config.schedule) for opt in (g_optimizer, d_optimizer)]
     rng = torch.Generator().manual_seed(config.seed)
     sampler = BatchSampler(images, config.batch_size, config.seed)
@@ -232,7 +226,7 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
     def step(i: int) -> dict[str, float]:  # d_steps fresh real batches, train_step, the schedules; i = run.step
         real_batches = [sampler.next().contiguous(memory_format=torch.channels_last) for _ in range(config.d_steps)]
         stats = gan.train_step(generator, discriminator, g_optimizer, d_optimizer, real_batches,
-                                        config.loss, config.tricks, rng=rng, step=i, precision=precision)
+                               config.loss, config.tricks, rng=rng, step=i, precision=precision)
         for scheduler in schedulers:
             scheduler.step()
         run.step = i + 1
@@ -259,7 +253,7 @@ def _train_image_gan(generator, discriminator, images, config, checkpoint, resum
     user = () if callback is None else (lambda i, stats, history: callback(run.step, stats),)
     try:
         gan.fit(step, last, start=run.step, history=run.history,
-                         callbacks=(grids, *user, progress_bar, checkpoint_at_epoch_end))
+                callbacks=(grids, *user, progress_bar, checkpoint_at_epoch_end))
     except gan.NaNLossError as err:
         where = f" The last good checkpoint is {path}." if path is not None and path.is_file() else ""
         raise gan.NaNLossError(f"{err}{where}") from err

@@ -115,8 +115,8 @@ PRESETS: dict[str, LabConfig] = {
                             decay_floor=0.0, eval_every=500),
     # pacgan-ema + an annealed Fourier-feature D + an energy-distance term in G's loss (not a pure GAN)
     "hybrid": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, fourier_features=32, fourier_scale=40.0,
-                             fourier_anneal_steps=20000, energy_weight=100.0, decay_start=10000, decay_steps=10000,
-                             decay_floor=0.0, eval_every=500),
+                        fourier_anneal_steps=20000, energy_weight=100.0, decay_start=10000, decay_steps=10000,
+                        decay_floor=0.0, eval_every=500),
     # the best pure GAN found: the hybrid without its energy term, with LSGAN and minibatch std in D
     "adversarial-best": LabConfig(pack=4, batch_size=512, g_depth=3, ema=0.999, fourier_features=32,
                                   fourier_scale=40.0, fourier_anneal_steps=20000, loss="lsgan", minibatch_std=True,
@@ -263,12 +263,11 @@ class ModeCollapseLab:
                                                          fourier_scale=c.fourier_scale)
         except (RuntimeError, MemoryError) as err:  # e.g. not enough memory for the weights
             raise ValueError(f"could not build the networks for this config ({type(err).__name__}: {err})") from err
+        g_optimizer, d_optimizer = c.optimizers(generator, discriminator)
         return {"distribution": distribution, "data_scale": data_scale, "generator": generator,
                 "discriminator": discriminator,
                 "ema_generator": copy.deepcopy(generator).requires_grad_(False) if c.ema > 0 else None,
-                "g_optimizer": gan.make_optimizer(c.g_optimizer, generator.parameters(), c.g_lr, c.betas),
-                "d_optimizer": gan.make_optimizer(c.d_optimizer, discriminator.parameters(), c.discriminator_lr,
-                                                  c.betas),
+                "g_optimizer": g_optimizer, "d_optimizer": d_optimizer,
                 "rng": torch.Generator().manual_seed(c.seed)}
 
     def _adopt(self, parts: dict) -> None:
@@ -309,20 +308,13 @@ class ModeCollapseLab:
             tricks.instance_noise *= max(0.0, 1.0 - self.step_count / c.noise_anneal_steps)
         return tricks
 
-    def lr_factor(self, step: int | None = None) -> float:
-        """Learning-rate multiplier at G step ``step`` (default: now): ``config.schedule``."""
-        return self.config.schedule(self.step_count if step is None else step)
-
     def _real_batch(self) -> Tensor:
         return self.distribution.sample(self.config.batch_size, self.rng) / self.data_scale  # (B, 2)
 
     def _d_phase(self, tricks) -> dict:
         """D's half of a G step: the learning rates for this step, then ``d_steps`` D updates."""
         c, step = self.config, self.step_count
-        factor = self.lr_factor()
-        for optimizer, base in ((self.g_optimizer, c.g_lr), (self.d_optimizer, c.discriminator_lr)):
-            for group in optimizer.param_groups:
-                group["lr"] = base * factor
+        c.set_learning_rates(self.g_optimizer, self.d_optimizer, step)
         D = self.discriminator
         if c.gan_weight == 0:  # energy only: D is neither trained nor consulted
             return {"d_loss": math.nan}

@@ -115,7 +115,7 @@ def semi_supervised_step(classifier: nn.Module, generator: nn.Module, d_optimize
     supervised = F.cross_entropy(classifier(labelled_images), labelled_labels)
     unsupervised = unsupervised_discriminator_loss(classifier(unlabelled), classifier(fake))
     stats = gan.check_finite({"supervised_loss": supervised.item(),
-                                       "unsupervised_loss": unsupervised.item()}, step)
+                              "unsupervised_loss": unsupervised.item()}, step)
     gan.descend(d_optimizer, supervised + unsupervised_weight * unsupervised)
     with gan.frozen(classifier):  # G's step must not move D
         fake = generator(generator.sample_latent(batch_size, rng))
@@ -136,10 +136,7 @@ def train_semi_supervised(labelled_images: torch.Tensor, labelled_labels: torch.
     classifier = _classifier(config)
     generator = dcgan.DCGANGenerator(config.latent_dim, config.base_channels)
     rng = torch.Generator().manual_seed(config.seed)
-    d_optimizer = gan.make_optimizer(config.d_optimizer, classifier.parameters(), config.discriminator_lr,
-                                     config.betas, fused=False)
-    g_optimizer = gan.make_optimizer(config.g_optimizer, generator.parameters(), config.g_lr, config.betas,
-                                     fused=False)
+    g_optimizer, d_optimizer = config.optimizers(generator, classifier, fused=False)
     classifier.train()
     generator.train()
 
