@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from gan_course.data import sequences
+from gan_course.evaluation import diagnostics
 from gan_course.models import rnn
 from gan_course.training import sequence_models
 
@@ -68,7 +69,7 @@ def test_gradient_norms_vanish_and_explode_with_the_recurrent_scale():
             q, _ = torch.linalg.qr(torch.randn(16, 16))
             model.weight_h.copy_(scale * q)  # all singular values = scale
         outputs, states = model(x)
-        norms = rnn.state_gradient_norms(outputs[:, -1].sum(), states)
+        norms = diagnostics.state_gradient_norms(outputs[:, -1].sum(), states)
         assert norms.shape == (41,)
         ratios[scale] = (norms[0] / norms[-1]).item()  # 40 steps back vs the last step
     assert ratios[0.5] < 1e-6  # |∏ diag(tanh') W_h| ≤ 0.5^40

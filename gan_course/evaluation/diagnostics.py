@@ -1,7 +1,8 @@
-"""Per-layer gradient norms and activation statistics, gathered with hooks (lesson 02; reused by the GAN lessons).
+"""Gradient norms and activation statistics (lesson 02 and its gradient explorer; lesson 05 for recurrent states).
 
-``weight_gradient_norms(model)`` reads ‖∂L/∂W‖ per layer; ``ActivationRecorder(model)`` records each activation's
-mean, std, saturated and dead fractions and ‖∂L/∂h‖, as plain dicts.
+``weight_gradient_norms(model)`` reads ‖∂L/∂W‖ per layer; ``state_gradient_norms(loss, states)`` reads ‖∂L/∂s_t‖ per
+time step; ``ActivationRecorder(model)`` records, with hooks, each activation's mean, std, saturated and dead fractions
+and ‖∂L/∂h‖, as plain dicts.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ def weight_gradient_norms(model: nn.Module) -> list[dict]:
         raise ValueError(f"{type(model).__name__} has no layers of the kinds {[t.__name__ for t in WEIGHTED_LAYERS]}")
     return rows
 
+
+
+def state_gradient_norms(loss: torch.Tensor, states: list) -> torch.Tensor:
+    """``‖∂L/∂s_t‖`` for each state tensor in ``states`` (graph nodes of a recurrent run), as a ``(T,)`` tensor (0 if
+    unused): how far the gradient reaches back in time (lesson 05)."""
+    grads = torch.autograd.grad(loss, states, retain_graph=True, allow_unused=True)
+    return torch.stack([g.norm() if g is not None else loss.new_zeros(()) for g in grads])
 
 def activation_statistics(name: str, inputs: torch.Tensor, outputs: torch.Tensor) -> dict:
     """Statistics of one activation's outputs ``(B, features...)`` given its inputs (pre-activations).

@@ -133,9 +133,3 @@ class SequenceClassifier(nn.Module):
         _check_sequence(x, self.input_dim, f"SequenceClassifier({self.kind!r})")
         outputs, _ = self.recurrent(x)  # (B, T, D) -> (B, T, H)
         return self.head(outputs[:, -1])  # (B, H) -> (B, num_outputs)
-
-
-def state_gradient_norms(loss: torch.Tensor, states: list) -> torch.Tensor:
-    """``‖∂L/∂s_t‖`` for each state tensor in ``states`` (graph nodes), as a ``(T,)`` tensor (0 if unused)."""
-    grads = torch.autograd.grad(loss, states, retain_graph=True, allow_unused=True)
-    return torch.stack([g.norm() if g is not None else loss.new_zeros(()) for g in grads])
