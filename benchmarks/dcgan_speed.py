@@ -1,8 +1,9 @@
 """Training-step speed of the course's DCGAN step against a "tutorial" loop of the same architecture and batch.
 
 The tutorial loop: ``Sigmoid`` + ``BCELoss``, separate real and fake D passes, D not frozen in the G step. The course's
-step is ``gan.train_step`` with fused Adam and channels-last, float32 (``bf16`` row: opt-in); each lever is also
-measured alone. Variants are timed round-robin; the median block gives images/s.
+step is ``gan.train_step`` with fused Adam and channels-last at ``precision="auto"`` (bf16 where the CPU has it
+natively; ``--no-bf16`` forces float32); each lever is also measured alone. Variants are timed round-robin; the
+median block gives images/s.
 
     python benchmarks/dcgan_speed.py [--quick] [--json] [--batch-size 64] [--steps 20] [--repeats 3]
 """
@@ -71,7 +72,7 @@ def course_step_factory(batch_size: int, precision: str = "fp32", fused: bool = 
         if channels_last:
             real_images = real_images.contiguous(memory_format=torch.channels_last)
         gan.train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, rng=rng,
-                                precision=precision)
+                       precision=precision)
     return step
 
 

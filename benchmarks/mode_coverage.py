@@ -39,6 +39,7 @@ def main(argv=None) -> int:
     parser.add_argument("--per-seed", action="store_true", help="also print each run's metrics as it finishes")
     parser.add_argument("--out", type=Path, default=None, help="store (merge) one JSON file per row here")
     parser.add_argument("--table", action="store_true", help="print the stored rows beside PacGAN's (no training)")
+    parser.add_argument("--markdown", action="store_true", help="with --table: as the Markdown tables of the README")
     parser.add_argument("--dir", type=Path, default=mc.RESULTS_DIR, help="where --table reads the stored rows")
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
     args = parser.parse_args(argv)
@@ -47,7 +48,8 @@ def main(argv=None) -> int:
             print(f"{name:16s} {kind:11s} {steps:6d}  {preset} {changes}  {description}")
         return 0
     if args.table:
-        print(mc.format_table(mc.load_rows(args.dir)))
+        rows = mc.load_rows(args.dir)
+        print(mc.format_markdown(rows) if args.markdown else mc.format_table(rows))
         return 0
     recipes = args.recipes or list(mc.RECIPES)
     unknown = [name for name in recipes if name not in mc.RECIPES]

@@ -132,7 +132,7 @@ def test_training_restores_eval_mode():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"optimizer": "adagrad"}, r"'adagrad' is not one of \['adam', 'adamw', 'sgd'\]"),
+    ({"optimizer": "adagrad"}, r"unknown optimizer 'adagrad'; choose one of \['adam', 'adamw', 'sgd'\]"),
     ({"epochs": 0}, "epochs must be a positive int"),
     ({"batch_size": 2.5}, "batch_size must be a positive int"),
     ({"lr": -0.1}, "lr must be a positive finite number"),

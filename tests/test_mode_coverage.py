@@ -88,6 +88,8 @@ def test_rows_are_stored_per_seed_merged_in_pieces_and_printed_beside_pacgan(tmp
     assert "8.00 ± 0.00" in table and "25.00 ± 0.00" in table
     assert _main(["--table", "--dir", str(tmp_path)]) == 0
     assert "PacGAN4" in capsys.readouterr().out
+    assert _main(["--table", "--markdown", "--dir", str(tmp_path)]) == 0
+    assert "| PacGAN Table 1: PacGAN4 | published |" in capsys.readouterr().out
 
 
 def test_a_run_without_high_quality_samples_makes_the_row_infinite_and_says_so():

@@ -75,7 +75,6 @@ DATASETS = {
         class_names=tuple(str(d) for d in range(10)),
         debian_package=None),
 }
-FASHION_MNIST_CLASSES = DATASETS["fashion-mnist"].class_names
 
 
 class DataNotFoundError(FileNotFoundError):

@@ -277,7 +277,7 @@ class ImageEvaluator:
 
 
 def evaluation_table(rows: dict[str, dict], columns: tuple[str, ...] = ("fcd", "classes_covered",
-                                                                         "kl_to_uniform")) -> str:
+                                                                        "kl_to_uniform")) -> str:
     """A fixed-width text table, one row per name, metrics rounded (FCD 2 decimals, KL 3)."""
     formats: dict[str, Callable] = {"fcd": lambda v: f"{v:8.2f}", "classes_covered": lambda v: f"{v:7d}",
                                     "kl_to_uniform": lambda v: f"{v:6.3f}"}

@@ -122,7 +122,7 @@ def _generator_step(generator, discriminator, optimizer, config: ReproConfig, rn
         return wrong_flag_generator_step(generator, discriminator, optimizer, config.batch_size, rng)
     if config.generator_target == "real":  # the correct step from the package
         return gan.generator_step(generator, discriminator, optimizer, config.batch_size, config.loss,
-                                           rng=rng)
+                                  rng=rng)
     with gan.frozen(discriminator):  # mistake (a): correctly frozen, but the wrong target
         fake_logits = discriminator(generator(gan.sample_latent(generator, config.batch_size, rng)))
         g_loss = generator_loss_toward_fake_label(fake_logits)
@@ -149,8 +149,8 @@ def train_repro(generator: nn.Module, discriminator: nn.Module, sample_real: Cal
 
     def step(i: int) -> dict[str, float]:
         d_stats = gan.discriminator_steps(generator, discriminator, d_optimizer,
-                                                   lambda: sample_real(config.batch_size), config.d_steps,
-                                                   config.loss, rng=rng, step=i)
+                                          lambda: sample_real(config.batch_size), config.d_steps,
+                                          config.loss, rng=rng, step=i)
         before = _parameter_vector(discriminator)
         g_stats = _generator_step(generator, discriminator, g_optimizer, config, rng)
         return {"d_change_in_g_step": (_parameter_vector(discriminator) - before).norm().item(),

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_course.core import runtime
+from gan_course.evaluation import mode_metrics
 from gan_course.training import gan, losses
 from gan_course.teaching import gan_mistakes
 from gan_course.models import toy_gan
@@ -238,7 +239,7 @@ def mixture_of_generators(components: int = 8, steps: int = 1500, seed: int = 0)
     z = generator.sample_latent(4000, torch.Generator().manual_seed(seed + 3))
     with torch.no_grad():
         points = generator(z)
-    nearest = torch.cdist(points, gan_mistakes.toy2d.get("ring-8").modes).argmin(dim=1)  # (N,)
+    nearest, _ = mode_metrics.nearest_modes(points, "ring-8")  # (N,)
     code = z[:, :components].argmax(dim=1)  # (N,)
     table = torch.zeros(components, 8)
     for k in range(components):

@@ -81,11 +81,9 @@ def train_classifier(model: nn.Module, train_images: torch.Tensor, train_labels:
     runtime.check_positive(epochs=epochs, batch_size=batch_size)
     runtime.check_number("lr", lr, strict=True)
     runtime.check_number("weight_decay", weight_decay)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer {optimizer!r} is not one of {sorted(OPTIMIZERS)}")
 
     device = _device_of(model)
-    optim = OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
+    optim = runtime.lookup(OPTIMIZERS, optimizer, "optimizer")(model.parameters(), lr=lr, weight_decay=weight_decay)
     count = len(train_images)
     steps_per_epoch = math.ceil(count / batch_size)
     history = {"loss": [], "train_accuracy": []}

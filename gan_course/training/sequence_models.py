@@ -49,7 +49,7 @@ def pretraining_losses(output: bert.BertOutput, mlm_labels: torch.Tensor, nsp_la
 
 @torch.no_grad()
 def evaluate_bert(model: bert.ToyBert, batch: dict[str, torch.Tensor], mlm_inputs: torch.Tensor, mlm_labels: torch.Tensor,
-             baseline_token: int) -> dict[str, float]:
+                  baseline_token: int) -> dict[str, float]:
     """Accuracies of a pre-trained model, in eval mode: ``mlm_accuracy`` (MLM argmax at positions with labels ≠ -100),
     ``unigram_accuracy`` (always ``baseline_token``) and ``nsp_accuracy`` (NSP argmax on the clean pairs)."""
     if mlm_inputs.shape != batch["tokens"].shape or mlm_labels.shape != batch["tokens"].shape:
