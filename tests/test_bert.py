@@ -112,7 +112,7 @@ def test_a_short_pre_training_beats_the_unigram_baseline():
         batch = {k: v[index] for k, v in data.items()}
         inputs, labels = toy_text.mask_tokens(batch["tokens"], TOKENIZER, g)
         loss = sequence_models.pretraining_losses(model(inputs, batch["segments"], batch["padding_mask"]), labels,
-                                       batch["nsp_labels"])["loss"]
+                                                  batch["nsp_labels"])["loss"]
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -18,7 +18,7 @@ def torch_conv_size(n, kernel, stride, padding, dilation):
 
 
 GRID = [(n, k, s, p, d) for n, k, s, p, d in itertools.product((1, 5, 28), (1, 2, 3, 5), (1, 2, 3), (0, 1, 2),
-                                                                (1, 2, 3))
+                                                               (1, 2, 3))
         if n + 2 * p >= d * (k - 1) + 1]
 
 

@@ -134,7 +134,7 @@ def lesson(path: Path, title: str, extra=()) -> Path:
     """A committed-looking lesson: title cell, one code cell, an exercise in the house shape, an experiment."""
     cells = [new_markdown_cell(f"# {path.name[:2]} · {title}\n\nThe idea in one paragraph.\n\n## Learning goals\n- one"),
              new_code_cell("print('hello')"), new_markdown_cell("See [the next lesson](99_next.ipynb) and "
-                                                                 "![a picture](media/pic.png)."),
+                                                                "![a picture](media/pic.png)."),
              new_markdown_cell("## Exercises"), new_markdown_cell("**1.** " + "word " * 150),
              new_code_cell("answer_1 = ...\ncheck_1(answer_1)"),
              new_markdown_cell("**Solution** (expand the hidden cell below)."),

@@ -47,8 +47,8 @@ def notebook_modules(path: Path) -> set[str]:
 
 def test_every_module_is_listed_once_by_role():
     listed = re.findall(r"`([\w.]+)`", "".join(line.split("|", 2)[2] for line in
-                                                readme_section("### `gan_course` by role").splitlines()
-                                                if line.startswith("| ") and not line.startswith("| role")))
+                                               readme_section("### `gan_course` by role").splitlines()
+                                               if line.startswith("| ") and not line.startswith("| role")))
     duplicates = sorted({m for m in listed if listed.count(m) > 1})
     assert not duplicates, f"listed twice in the README's module map: {duplicates}"
     assert set(listed) == package_modules(), (

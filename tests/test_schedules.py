@@ -94,7 +94,7 @@ def test_linear_decay_is_the_old_decay_to_zero_bit_for_bit():
     total, warmup = 50, 7  # the image GANs' and the benchmark's former formula, (warm-up ·) (1 − step/steps)
     warm = [(s + 1) / warmup if s < warmup else 1.0 for s in range(total + 1)]
     assert [schedules.LinearDecay(0, 0, total)(s) for s in range(total + 1)] == [1.0 - s / total for s in
-                                                                                range(total + 1)]
+                                                                                 range(total + 1)]
     assert [schedules.LinearDecay(warmup, 0, total)(s) for s in range(total + 1)] == [
         w * (1.0 - s / total) for s, w in enumerate(warm)]
     assert schedules.LinearDecay(0, 10, 20, floor=0.5)(40) == 0.5  # held at the floor after the decay

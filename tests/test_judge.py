@@ -94,7 +94,7 @@ def test_checkpoint_for_another_architecture_is_not_loaded(checkpoint_dir, fake_
 
 def test_real_quick_recipe_learns(checkpoint_dir, monkeypatch):
     monkeypatch.setattr(judge, "QUICK", judge.TrainingRecipe(train_limit=512, test_limit=256, epochs=1,
-                                                                      batch_size=64))
+                                                             batch_size=64))
     torch.manual_seed(0)
     info = judge.train_fashion_classifier(cnn.FashionCNN(), quick=True, progress=False)
     assert info["recipe"]["train_limit"] == 512

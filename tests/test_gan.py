@@ -55,7 +55,7 @@ def test_every_loss_trains_reproducibly(loss):
         def sampler(n):
             return toy2d.sample("ring-8", n, data_rng)
         return gan.train_gan(generator, discriminator, sampler, g_opt, d_opt, config,
-                                      rng=torch.Generator().manual_seed(2))
+                             rng=torch.Generator().manual_seed(2))
     first, second = run(), run()
     assert len(first["g_loss"]) == 5 and ("gp" in first) == (loss == "wgan-gp")
     assert first == second
@@ -83,7 +83,7 @@ def test_tricks_are_validated():
     generator, discriminator, _, d_opt = make()
     with pytest.raises(ValueError, match="label smoothing needs a loss with targets"):
         gan.discriminator_step(generator, discriminator, d_opt, toy2d.sample("ring-8", 8), loss="hinge",
-                                        tricks=gan.Tricks(label_smoothing=0.1))
+                               tricks=gan.Tricks(label_smoothing=0.1))
     with pytest.raises(ValueError, match="d_steps"):
         gan.GANConfig(d_steps=0)
 
@@ -94,8 +94,8 @@ def test_label_flip_and_instance_noise_change_what_d_sees():
     plain = gan.discriminator_step(generator, discriminator, d_opt, real, rng=torch.Generator().manual_seed(0))
     generator, discriminator, _, d_opt = make()
     flipped = gan.discriminator_step(generator, discriminator, d_opt, real,
-                                              tricks=gan.Tricks(label_flip=0.4, instance_noise=0.5),
-                                              rng=torch.Generator().manual_seed(0))
+                                     tricks=gan.Tricks(label_flip=0.4, instance_noise=0.5),
+                                     rng=torch.Generator().manual_seed(0))
     assert plain["real_logit"] != flipped["real_logit"]
 
 
@@ -154,7 +154,7 @@ def test_bf16_precision_trains_and_unknown_precision_is_refused():
     generator, discriminator, g_opt, d_opt = make()
     before = snapshot(generator)
     stats = gan.train_step(generator, discriminator, g_opt, d_opt, toy2d.sample("ring-8", 64),
-                                    precision="bf16")
+                           precision="bf16")
     assert all(torch.isfinite(torch.tensor(v)) for v in stats.values())
     assert all(p.dtype == torch.float32 for p in generator.parameters()), "weights stay float32 under autocast"
     assert not all(torch.equal(a, b) for a, b in zip(before, snapshot(generator)))
@@ -189,7 +189,7 @@ def test_generator_step_adds_a_penalty_on_the_fake_batch_and_reports_it_apart():
         return 3.0 * fake.pow(2).mean()
 
     stats = gan.generator_step(generator, discriminator, g_opt, 64, rng=torch.Generator().manual_seed(5),
-                                        penalty=penalty)
+                               penalty=penalty)
     assert seen == [(64, 2)] and set(stats) == {"g_loss", "g_penalty"} and stats["g_penalty"] > 0
     # by hand: the same batch, adversarial loss + penalty, one Adam step
     z = gan.sample_latent(twin, 64, torch.Generator().manual_seed(5))
