@@ -135,14 +135,13 @@ def test_old_preset_name_still_runs():
 
 
 def test_previous_rows_are_marked_and_a_stored_row_supersedes_them(tmp_path):
-    assert {(r["recipe"], r["target"]) for r in mc.PREVIOUS_ROWS} == {
-        (recipe, target) for recipe in ("hybrid", "no-energy", "pacgan-ema") for target in mc.TARGETS}
+    assert {(r["recipe"], r["target"]) for r in mc.PREVIOUS_ROWS} == {("pacgan-ema", t) for t in mc.TARGETS}
     for row in mc.PREVIOUS_ROWS:
         assert row["previous"] and row["summary"]["seeds"] == 10 and row["kind"] == mc.RECIPES[row["recipe"]][3]
     table = mc.format_table([])
-    assert "hybrid*" in table and mc.PREVIOUS_NOTE in table and "22.10" in table
-    mc.save_runs(tmp_path, "hybrid", "ring-8", _fake_runs(range(10)))
+    assert "pacgan-ema*" in table and mc.PREVIOUS_NOTE in table and "22.10" in table
+    mc.save_runs(tmp_path, "pacgan-ema", "ring-8", _fake_runs(range(10)))
     merged = mc.with_previous(mc.load_rows(tmp_path))
-    hybrid = [r for r in merged if r["recipe"] == "hybrid"]
-    assert [(r["target"], r.get("previous", False)) for r in hybrid] == [("ring-8", False), ("grid-25", True)]
+    pacgan = [r for r in merged if r["recipe"] == "pacgan-ema"]
+    assert [(r["target"], r.get("previous", False)) for r in pacgan] == [("ring-8", False), ("grid-25", True)]
     assert "(previous, bc7762d)*" in mc.format_markdown([])
