@@ -12,11 +12,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_course.core import runtime
+from gan_course.core import activations, runtime
 
 OUTPUT_ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "linear": nn.Identity}
 IMAGE_SIDE = 28
-HIDDEN_ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "elu": nn.ELU}
+# hidden layers: four activations of the one registry (LeakyReLU's slope 0.2 comes from there)
+HIDDEN_ACTIVATIONS = {name: activations.ACTIVATIONS[name].module for name in ("relu", "leaky_relu", "tanh", "elu")}
 
 
 def _activation(name: str) -> nn.Module:
