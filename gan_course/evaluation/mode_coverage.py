@@ -93,12 +93,12 @@ RECIPES: dict[str, tuple[str, int, dict, str, str]] = {
 KINDS = ("gan", "gan+energy", "energy-only")
 
 
-def _previous(recipe, target, modes, hq, rkl, seconds=None):
+def _previous(recipe, target, modes, hq, rkl):
     (m, m_se), (q, q_se), (r, r_se) = modes, hq, rkl
     return {"recipe": recipe, "target": target, "kind": RECIPES[recipe][3], "steps": RECIPES[recipe][1],
             "commit": "bc7762d", "previous": True,
             "summary": {"seeds": 10, "modes": m, "modes_se": m_se, "high_quality": q, "high_quality_se": q_se,
-                        "reverse_kl": r, "reverse_kl_se": r_se, "seconds": seconds, "runs_without_hq": 0}}
+                        "reverse_kl": r, "reverse_kl_se": r_se, "seconds": None, "runs_without_hq": 0}}
 
 
 # Rows measured at commit bc7762d, before the per-seed files (summaries only; that lab gives bit-identical
